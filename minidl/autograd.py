@@ -1,0 +1,402 @@
+"""Reverse-mode automatic differentiation: ``Tensor``, ``Function`` and ``backward``.
+
+The whole idea in three sentences.  Every differentiable operation is a
+``Function`` with a ``forward`` (arrays in, array out) and a ``backward``
+(gradient of the loss w.r.t. the output in, gradients w.r.t. each input out).
+Calling a Function on Tensors records it as the ``_ctx`` of the Tensor it
+returns, so the Tensors and Functions form a graph.  ``loss.backward()`` walks
+that graph from the loss back to the leaves, in reverse topological order,
+applying the chain rule  dL/dx = sum over uses of x of  dL/dy * dy/dx.
+
+Rules a learner can rely on (each is pinned by a test in tests/test_autograd.py):
+
+* the walk is an explicit-stack topological sort, never recursion, so a chain of
+  20,000 ops does not hit Python's recursion limit;
+* gradients *accumulate*: ``a + a`` gives 2, and a value used twice collects both;
+* after ``backward`` each Function drops its inputs and saved arrays (memory
+  stays flat over thousands of steps); a second ``backward`` through the same
+  graph then fails clearly unless the first one passed ``retain_graph=True``;
+* inside ``no_grad()`` nothing is recorded;
+* broadcasting is undone in backward: ``sum_to(grad, shape)`` sums over the
+  axes that forward broadcast.
+"""
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+
+from . import backend
+
+_grad_enabled = [True]
+
+
+@contextlib.contextmanager
+def no_grad():
+    """Run a block without recording a graph (evaluation, optimizer updates)."""
+    _grad_enabled.append(False)
+    try:
+        yield
+    finally:
+        _grad_enabled.pop()
+
+
+def is_grad_enabled() -> bool:
+    return _grad_enabled[-1]
+
+
+# ----------------------------------------------------------------------------- Tensor
+class Tensor:
+    """An array (``.data``, NumPy or CuPy) plus what autograd needs to know about it.
+
+    ``.grad``  -- same shape as ``.data``, filled by ``backward`` (leaves only);
+    ``._ctx``  -- the Function that produced this tensor (None for leaves).
+    """
+
+    __array_priority__ = 1000      # so ``ndarray * Tensor`` defers to Tensor.__rmul__
+
+    def __init__(self, data, requires_grad: bool = False, name: str | None = None):
+        if requires_grad and data.dtype.kind != "f":
+            raise TypeError(f"only floating tensors can require grad, got dtype {data.dtype} "
+                            "(integer tensors hold ids and counts, which have no gradient)")
+        self.data = data
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self.name = name
+        self._ctx = None           # the Function that made me
+        self._out_index = 0        # which of its outputs I am
+
+    # --- array-like facts
+    shape = property(lambda self: self.data.shape)
+    dtype = property(lambda self: self.data.dtype)
+    ndim = property(lambda self: self.data.ndim)
+    size = property(lambda self: self.data.size)
+    backend = property(lambda self: backend.name_of(self.data))
+    is_leaf = property(lambda self: self._ctx is None)
+
+    def __len__(self):
+        return len(self.data)
+
+    def __repr__(self):
+        grad = ", requires_grad=True" if self.requires_grad else ""
+        body = np.array2string(backend.asnumpy(self.data), precision=4, threshold=20,
+                               prefix="tensor(")
+        return f"tensor({body}, dtype={self.dtype}{grad})"
+
+    def numpy(self) -> np.ndarray:
+        """The values as a NumPy array (copied from the GPU when needed)."""
+        return backend.asnumpy(self.data)
+
+    def item(self):
+        return self.data.item()
+
+    def detach(self) -> "Tensor":
+        """The same values, cut off from the graph."""
+        return Tensor(self.data)
+
+    def to(self, name: str) -> "Tensor":
+        """A leaf copy living on backend ``name`` ("numpy" or "cupy")."""
+        return Tensor(backend.to_backend(self.data, name), requires_grad=self.requires_grad)
+
+    def astype(self, dtype) -> "Tensor":
+        from .ops import arithmetic
+        return arithmetic.cast(self, dtype)
+
+    def zero_grad(self):
+        self.grad = None
+
+    # --- backward
+    def backward(self, grad=None, retain_graph: bool = False):
+        """Fill ``.grad`` of every leaf that requires grad with d(self)/d(leaf).
+
+        ``grad`` defaults to 1 for a scalar; a non-scalar tensor needs an explicit
+        upstream gradient of its own shape (as in PyTorch).
+        """
+        if not self.requires_grad:
+            raise RuntimeError("backward() on a tensor that does not require grad: no input of "
+                               "the computation had requires_grad=True (or it ran under no_grad)")
+        xp = backend.xp_of(self.data)
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(f"backward() without a gradient needs a scalar, got shape "
+                                   f"{self.shape}; call loss.sum().backward() or pass grad=")
+            grad = xp.ones_like(self.data)
+        else:
+            grad = grad.data if isinstance(grad, Tensor) else xp.asarray(grad, dtype=self.dtype)
+            if grad.shape != self.shape:
+                raise ValueError(f"backward(grad): grad shape {grad.shape} != tensor shape {self.shape}")
+        run_backward(self, grad, retain_graph)
+
+    # --- operators: thin wrappers, the maths lives in minidl/ops
+    def __add__(self, o): return ops.add(self, o)
+    def __radd__(self, o): return ops.add(o, self)
+    def __sub__(self, o): return ops.sub(self, o)
+    def __rsub__(self, o): return ops.sub(o, self)
+    def __mul__(self, o): return ops.mul(self, o)
+    def __rmul__(self, o): return ops.mul(o, self)
+    def __truediv__(self, o): return ops.div(self, o)
+    def __rtruediv__(self, o): return ops.div(o, self)
+    def __pow__(self, p): return ops.pow(self, p)
+    def __rpow__(self, b): return ops.rpow(b, self)
+    def __matmul__(self, o): return ops.matmul(self, o)
+    def __rmatmul__(self, o): return ops.matmul(o, self)
+    def __neg__(self): return ops.neg(self)
+    def __getitem__(self, idx): return ops.getitem(self, idx)
+    # comparisons are not differentiable: they return plain boolean tensors
+    def __lt__(self, o): return Tensor(self.data < _raw(o))
+    def __le__(self, o): return Tensor(self.data <= _raw(o))
+    def __gt__(self, o): return Tensor(self.data > _raw(o))
+    def __ge__(self, o): return Tensor(self.data >= _raw(o))
+    def eq(self, o): return Tensor(self.data == _raw(o))
+    def ne(self, o): return Tensor(self.data != _raw(o))
+    __hash__ = object.__hash__     # tensors are graph nodes: hash by identity
+
+    def sum(self, axis=None, keepdims=False): return ops.sum(self, axis, keepdims)
+    def mean(self, axis=None, keepdims=False): return ops.mean(self, axis, keepdims)
+    def max(self, axis=None, keepdims=False): return ops.max(self, axis, keepdims)
+    def min(self, axis=None, keepdims=False): return ops.min(self, axis, keepdims)
+    def reshape(self, *shape): return ops.reshape(self, shape[0] if len(shape) == 1 else shape)
+    def transpose(self, *axes): return ops.transpose(self, axes or None)
+    T = property(lambda self: ops.transpose(self, None))
+    def exp(self): return ops.exp(self)
+    def log(self): return ops.log(self)
+    def sqrt(self): return ops.sqrt(self)
+    def abs(self): return ops.abs(self)
+    def tanh(self): return ops.tanh(self)
+    def sigmoid(self): return ops.sigmoid(self)
+    def relu(self): return ops.relu(self)
+    def clip(self, lo, hi): return ops.clip(self, lo, hi)
+
+
+def _raw(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def tensor(data, requires_grad: bool = False, dtype=None, backend_name: str | None = None) -> Tensor:
+    """Make a leaf Tensor on the active backend (or ``backend_name``).
+
+    Floating data becomes the default float dtype (float32) unless ``dtype`` says
+    otherwise -- even a float64 NumPy array, so one stray array does not silently
+    turn a whole model into float64.  Integer and boolean data keep their dtype.
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    name = backend_name or backend.get_backend()
+    xp = backend.module(name)
+    arr = backend.to_backend(data, name) if not isinstance(data, (list, tuple, int, float, bool)) \
+        else xp.asarray(data)
+    if dtype is not None:
+        arr = arr.astype(dtype, copy=False)
+    elif arr.dtype.kind == "f" and arr.dtype != backend.get_default_dtype():
+        arr = arr.astype(backend.get_default_dtype())
+    elif arr.dtype.kind in "iu" and isinstance(data, (list, tuple, int)):
+        arr = arr.astype(np.int64)       # Python ints: int64 on every platform
+    if arr is data:                      # a tensor never aliases the caller's array
+        arr = arr.copy()
+    return Tensor(arr, requires_grad=requires_grad)
+
+
+def as_tensor(x, like: Tensor | None = None) -> Tensor:
+    """``x`` unchanged if it is a Tensor; otherwise a constant Tensor.
+
+    A Python number takes the dtype and backend of ``like``, so ``x * 3`` stays
+    float32 on the GPU instead of becoming float64 on the CPU.
+    """
+    if isinstance(x, Tensor):
+        return x
+    if like is not None:
+        xp = backend.xp_of(like.data)
+        if isinstance(x, (int, float, bool)):
+            return Tensor(xp.asarray(x, dtype=like.dtype))
+        if backend.xp_of(x) is not xp and not isinstance(x, (list, tuple)):
+            raise TypeError(f"cannot mix a {backend.name_of(x)} array with a "
+                            f"{backend.name_of(like.data)} tensor; move one with .to()")
+        return Tensor(xp.asarray(x))
+    return Tensor(backend.xp().asarray(x))
+
+
+# ----------------------------------------------------------------------------- Function
+class Function:
+    """Base class of every differentiable operation (and of learners' exercises).
+
+    A subclass writes two methods on *backend arrays* (NumPy or CuPy):
+
+        forward(self, *xs)  -> y  (or a tuple of outputs)
+        backward(self, gy)  -> one gradient per input, same shape as that input
+                               (None for an input with no gradient, e.g. ids)
+
+    ``forward`` may save what ``backward`` needs on ``self`` (``self.y = y``).
+    A Function object is used once: ``Sigmoid()(x)``.
+    """
+
+    def __call__(self, *inputs):
+        like = next((t for t in inputs if isinstance(t, Tensor)), None)
+        tensors = [as_tensor(x, like) for x in inputs]
+        _check_same_backend(self, tensors)
+        outs = self.forward(*[t.data for t in tensors])
+        multi = isinstance(outs, tuple)
+        outs = outs if multi else (outs,)
+        needs = is_grad_enabled() and any(t.requires_grad for t in tensors)
+        results = tuple(Tensor(o, requires_grad=needs and o.dtype.kind == "f") for o in outs)
+        if needs:
+            self.inputs = tensors
+            self.out_meta = [(o.shape, o.dtype) for o in outs]
+            for i, r in enumerate(results):
+                r._ctx, r._out_index = self, i
+        return results if multi else results[0]
+
+    def forward(self, *xs):
+        raise NotImplementedError(f"{type(self).__name__}.forward is not written yet")
+
+    def backward(self, *grads):
+        raise NotImplementedError(f"{type(self).__name__}.backward is not written yet")
+
+    def __repr__(self):
+        return f"<{type(self).__name__}>"
+
+
+def _check_same_backend(fn, tensors):
+    names = {t.backend for t in tensors}
+    if len(names) > 1:
+        shapes = ", ".join(f"{t.backend}{t.shape}" for t in tensors)
+        raise TypeError(f"{type(fn).__name__}: inputs live on different backends ({shapes}); "
+                        "move them to one with .to('numpy') or .to('cupy')")
+
+
+class GradShapeError(ValueError):
+    """A ``backward`` returned a gradient whose shape differs from its input's."""
+    def __init__(self, fn, got, want):
+        super().__init__(f"{type(fn).__name__}.backward returned a gradient of shape {tuple(got)} "
+                         f"for an input of shape {tuple(want)}")
+        self.got, self.want = tuple(got), tuple(want)
+
+
+# ----------------------------------------------------------------------------- the walk
+def _topological_order(root: Tensor):
+    """Functions reachable from ``root``, each after every Function that consumes its output.
+
+    Iterative post-order DFS (an explicit stack instead of recursion).
+    """
+    order, seen = [], set()
+    stack = [(root._ctx, False)]
+    while stack:
+        fn, expanded = stack.pop()
+        if fn is None:
+            continue
+        if expanded:
+            order.append(fn)
+            continue
+        if id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        if getattr(fn, "freed", False):
+            raise RuntimeError(
+                f"backward through {type(fn).__name__} a second time: its saved values were "
+                "freed after the first backward. Pass retain_graph=True to the first "
+                "backward() if you need to call it twice.")
+        stack.append((fn, True))
+        for t in fn.inputs:
+            if t._ctx is not None and id(t._ctx) not in seen:
+                stack.append((t._ctx, False))
+    order.reverse()                # consumers before producers
+    return order
+
+
+def run_backward(root: Tensor, grad, retain_graph: bool = False):
+    """Chain rule over the graph below ``root``, starting from d(root) = ``grad``."""
+    if root._ctx is None:          # backward on a leaf: its gradient is the seed itself
+        _accumulate_leaf(root, grad)
+        return
+    # Gradients waiting for their producer, keyed by (producer, output index) rather
+    # than by tensor: an intermediate may already be garbage once its consumers freed it.
+    pending = {(id(root._ctx), root._out_index): grad}
+    for fn in _topological_order(root):
+        gys = [pending.pop((id(fn), i), None) for i in range(len(fn.out_meta))]
+        if all(g is None for g in gys):
+            continue               # this branch does not reach the root
+        xp = backend.xp_of(fn.inputs[0].data)
+        gys = [xp.zeros(s, dtype=d) if g is None else g
+               for g, (s, d) in zip(gys, fn.out_meta)]
+        gxs = fn.backward(*gys)
+        if not isinstance(gxs, tuple):
+            gxs = (gxs,)
+        if len(gxs) != len(fn.inputs):
+            raise RuntimeError(f"{type(fn).__name__}.backward returned {len(gxs)} gradients "
+                               f"for {len(fn.inputs)} inputs")
+        for t, g in zip(fn.inputs, gxs):
+            if g is None or not t.requires_grad:
+                continue
+            if g.shape != t.shape:
+                raise GradShapeError(fn, g.shape, t.shape)
+            if t._ctx is None:
+                _accumulate_leaf(t, g)
+            else:
+                key = (id(t._ctx), t._out_index)
+                pending[key] = g if key not in pending else pending[key] + g
+        if not retain_graph:
+            _free(fn)
+
+
+def _accumulate_leaf(t: Tensor, g):
+    if g.dtype != t.dtype:
+        g = g.astype(t.dtype)
+    # a fresh array, never an alias of an array another node may still hold
+    t.grad = g.copy() if t.grad is None else t.grad + g
+
+
+def _free(fn: Function):
+    """Drop inputs and saved arrays so intermediates can be garbage-collected."""
+    fn.__dict__.clear()
+    fn.freed = True
+
+
+# ----------------------------------------------------------------------------- grad()
+def _grad_fn(f, argnums, with_value):
+    single = isinstance(argnums, int)
+    nums = (argnums,) if single else tuple(argnums)
+
+    def wrapped(*args):
+        args = list(args)
+        for i in nums:
+            a = args[i]
+            data = a.data if isinstance(a, Tensor) else tensor(a).data
+            args[i] = Tensor(data, requires_grad=True)
+        with contextlib.ExitStack() as stack:
+            if not is_grad_enabled():
+                _grad_enabled.append(True)
+                stack.callback(_grad_enabled.pop)
+            value = f(*args)
+            if not isinstance(value, Tensor):
+                raise TypeError(f"md.grad: f must return a Tensor, got {type(value).__name__}")
+            # a non-scalar output is summed: grad of sum(f(x)), handy for elementwise f
+            (value if value.size == 1 else value.sum()).backward()
+        grads = []
+        for i in nums:
+            g = args[i].grad
+            grads.append(Tensor(g if g is not None else backend.xp_of(args[i].data).zeros_like(args[i].data)))
+        out = grads[0] if single else tuple(grads)
+        return (value.detach(), out) if with_value else out
+    return wrapped
+
+
+def grad(f, argnums=0):
+    """Trax/JAX style: ``grad(f)(x)`` is df/dx at x.  ``grad(lambda x: 3*x**2 + x)(x) == 6x+1``."""
+    return _grad_fn(f, argnums, with_value=False)
+
+
+def value_and_grad(f, argnums=0):
+    """Like ``grad`` but returns ``(f(x), df/dx)`` from one forward pass."""
+    return _grad_fn(f, argnums, with_value=True)
+
+
+def sum_to(g, shape):
+    """Undo broadcasting: sum ``g`` down to ``shape`` (leading axes, then size-1 axes)."""
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1)
+    g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape)
+
+
+from . import ops  # noqa: E402  (ops need Tensor/Function defined above)

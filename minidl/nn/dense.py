@@ -1,0 +1,42 @@
+"""Dense: the fully connected layer  y = x @ W + b.
+
+    x: (..., n_in)    W: (n_in, n_units)    b: (n_units,)    y: (..., n_units)
+
+W is Glorot-uniform, b starts at zero.  ``n_in`` is inferred from the first
+input when not given (Trax/Keras style); after that a mismatching input is an
+error that names the layer and both shapes.
+"""
+from __future__ import annotations
+
+from .. import ops
+from . import init
+from .layer import Layer, parameter
+
+
+class Dense(Layer):
+    def __init__(self, n_units: int, n_in: int | None = None, use_bias: bool = True):
+        super().__init__()
+        self.n_units, self.n_in, self.use_bias = int(n_units), n_in, use_bias
+        self.built = False
+        if n_in is not None:
+            self.build(n_in)
+
+    @property
+    def name(self):
+        return f"Dense_{self.n_units}"
+
+    def build(self, n_in: int):
+        self.n_in = int(n_in)
+        self.W = parameter(init.glorot_uniform(self.n_in, self.n_units))
+        if self.use_bias:
+            self.b = parameter(init.zeros(self.n_units))
+        self.built = True
+
+    def forward(self, x):
+        if not self.built:
+            self.build(x.shape[-1])
+        if x.shape[-1] != self.n_in:
+            raise ValueError(f"{self.name}: input of shape {tuple(x.shape)} does not fit W of shape "
+                             f"{tuple(self.W.shape)} (the last input axis must be {self.n_in})")
+        y = ops.matmul(x, self.W)
+        return ops.add(y, self.b) if self.use_bias else y

@@ -1,0 +1,131 @@
+"""The ``Layer`` base class: parameters, sublayers, train/eval, moving devices.
+
+A layer is a function with state.  Assigning a ``Parameter`` or another
+``Layer`` to an attribute registers it (``self.W = Parameter(...)``), so
+
+    model.parameters()          every Parameter below this layer, in order;
+    model.named_parameters()    ("0.W", W), ("0.b", b), ... stable dotted names;
+    model.train() / .eval()     switch Dropout and friends everywhere below;
+    model.to("cupy")            move every parameter to another backend;
+    print(model)                a Trax-style tree: Serial[ Embedding_1000_32, Mean, Dense_2 ].
+
+Layers may create their parameters lazily, at the first call, once the input
+shape is known (``Dense(32)`` needs no ``n_in``), as in Trax and Keras.
+"""
+from __future__ import annotations
+
+from .. import backend
+from ..autograd import Tensor, tensor
+
+
+class Parameter(Tensor):
+    """A leaf Tensor that a Layer owns and an optimizer updates (always requires grad)."""
+    def __init__(self, data, name: str | None = None):
+        super().__init__(data, requires_grad=True, name=name)
+
+
+def parameter(np_array, name=None) -> Parameter:
+    """Wrap a NumPy array (e.g. from ``nn.init``) as a Parameter on the active backend,
+    in the default float dtype."""
+    return Parameter(tensor(np_array).data, name=name)
+
+
+class Layer:
+    """Base class.  Subclasses write ``forward(self, x, ...)`` and set attributes."""
+
+    def __init__(self):
+        object.__setattr__(self, "_params", {})
+        object.__setattr__(self, "_layers", {})
+        object.__setattr__(self, "training", True)
+
+    # --- registration happens on assignment
+    def __setattr__(self, name, value):
+        if "_params" not in self.__dict__:
+            raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() "
+                               "before assigning attributes")
+        if isinstance(value, Parameter):
+            self._params[name] = value
+        elif isinstance(value, Layer):
+            self._layers[name] = value
+        object.__setattr__(self, name, value)
+
+    def add_layer(self, name: str, layer: "Layer"):
+        """Register a sublayer under ``name`` (used by combinators: "0", "1", ...)."""
+        self._layers[name] = layer
+
+    # --- calling
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__}.forward is not written")
+
+    # --- walking the tree
+    def named_parameters(self, prefix: str = ""):
+        """Yield (dotted name, Parameter) for this layer and every sublayer, depth first."""
+        for name, p in self._params.items():
+            yield prefix + name, p
+        for name, layer in self._layers.items():
+            yield from layer.named_parameters(prefix + name + ".")
+
+    def parameters(self) -> list[Parameter]:
+        return [p for _, p in self.named_parameters()]
+
+    def sublayers(self):
+        return list(self._layers.values())
+
+    def zero_grad(self):
+        for p in self.parameters():
+            p.grad = None
+
+    def train(self, mode: bool = True):
+        object.__setattr__(self, "training", mode)
+        for layer in self._layers.values():
+            layer.train(mode)
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def to(self, name: str):
+        """Move every parameter to backend ``name`` in place (gradients are dropped)."""
+        for p in self.parameters():
+            p.data, p.grad = backend.to_backend(p.data, name), None
+        return self
+
+    # --- describing
+    @property
+    def name(self) -> str:
+        """The Trax-style short name, e.g. ``Dense_32``; subclasses add their sizes."""
+        return type(self).__name__
+
+    def n_params(self) -> int:
+        return sum(p.size for p in self.parameters())
+
+    def __repr__(self):
+        subs = list(self._layers.values())
+        if not subs:
+            return self.name
+        inner = "\n".join("  " + line for s in subs for line in repr(s).splitlines())
+        return f"{self.name}[\n{inner}\n]"
+
+    def summary(self) -> str:
+        """A table of every layer with its parameter shapes and counts."""
+        rows = [("layer", "parameters", "count")]
+        self._summary_rows(rows, "")
+        rows.append(("total", "", f"{self.n_params():,}"))
+        w0 = max(len(r[0]) for r in rows)
+        w1 = max(len(r[1]) for r in rows)
+        lines = [f"{a:<{w0}}  {b:<{w1}}  {c:>10}" for a, b, c in rows]
+        lines.insert(1, "-" * len(lines[0]))
+        lines.insert(len(lines) - 1, "-" * len(lines[0]))
+        return "\n".join(lines)
+
+    def _summary_rows(self, rows, indent):
+        own = ", ".join(f"{n}{tuple(p.shape)}" for n, p in self._params.items())
+        if not self._params and getattr(self, "built", True) is False:
+            own = "(built at first call)"
+        count = sum(p.size for p in self._params.values())
+        rows.append((indent + self.name, own, f"{count:,}" if self._params else ""))
+        for layer in self._layers.values():
+            layer._summary_rows(rows, indent + "  ")

@@ -1,0 +1,137 @@
+"""Activations (and dropout), each with its derivative written next to it.
+
+=============  ==============================  ==================================
+name           forward                         backward (dL/dx = dL/dy * ...)
+=============  ==============================  ==================================
+relu           max(0, x)                       1[x > 0]
+leaky_relu     x if x > 0 else a x             1 if x > 0 else a
+sigmoid        1 / (1 + e^-x)                  y (1 - y)
+tanh           tanh x                          1 - y^2
+softmax        e^x_i / sum_j e^x_j             y * (g - sum_j g_j y_j)
+log_softmax    x_i - log sum_j e^x_j           g - softmax(x) * sum_j g_j
+dropout        x * m / (1 - rate)              m / (1 - rate)   (m ~ Bernoulli(1-rate))
+=============  ==============================  ==================================
+
+Numerical stability: sigmoid never evaluates e^x for large positive x, and the
+softmax family subtracts max(x) first, so logits of +-1e4 neither overflow nor
+produce NaN.
+"""
+from __future__ import annotations
+
+from ..autograd import Function
+from .. import backend
+
+
+class ReLU(Function):
+    def forward(self, x):
+        self.positive = x > 0
+        return x * self.positive
+
+    def backward(self, gy):
+        return gy * self.positive
+
+
+class LeakyReLU(Function):
+    def __init__(self, slope=0.01):
+        self.slope = slope
+
+    def forward(self, x):
+        self.positive = x > 0
+        return backend.xp_of(x).where(self.positive, x, self.slope * x)
+
+    def backward(self, gy):
+        return backend.xp_of(gy).where(self.positive, gy, self.slope * gy)
+
+
+def stable_sigmoid(x):
+    """1/(1+e^-x) computed as 0.5 * (1 + tanh(x/2)): the same function, but tanh
+    saturates instead of overflowing, so it is exact for any |x| and one kernel."""
+    xp = backend.xp_of(x)
+    return 0.5 * (1.0 + xp.tanh(0.5 * x))
+
+
+class Sigmoid(Function):
+    def forward(self, x):
+        self.y = stable_sigmoid(x)
+        return self.y
+
+    def backward(self, gy):
+        return gy * self.y * (1 - self.y)
+
+
+class Tanh(Function):
+    def forward(self, x):
+        self.y = backend.xp_of(x).tanh(x)
+        return self.y
+
+    def backward(self, gy):
+        return gy * (1 - self.y * self.y)
+
+
+def stable_log_softmax(x, axis=-1):
+    """x - logsumexp(x), shifting by max(x) so exp never overflows."""
+    xp = backend.xp_of(x)
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+class Softmax(Function):
+    def __init__(self, axis=-1):
+        self.axis = axis
+
+    def forward(self, x):
+        xp = backend.xp_of(x)
+        e = xp.exp(x - x.max(axis=self.axis, keepdims=True))
+        self.y = e / e.sum(axis=self.axis, keepdims=True)
+        return self.y
+
+    def backward(self, gy):
+        # Jacobian dy_i/dx_j = y_i (delta_ij - y_j), applied without building it
+        y = self.y
+        return y * (gy - (gy * y).sum(axis=self.axis, keepdims=True))
+
+
+class LogSoftmax(Function):
+    def __init__(self, axis=-1):
+        self.axis = axis
+
+    def forward(self, x):
+        self.y = stable_log_softmax(x, self.axis)
+        return self.y
+
+    def backward(self, gy):
+        xp = backend.xp_of(gy)
+        return gy - xp.exp(self.y) * gy.sum(axis=self.axis, keepdims=True)
+
+
+class Dropout(Function):
+    """Inverted dropout: keep each unit with probability 1 - rate and scale by
+    1/(1 - rate), so the expected activation is unchanged and eval needs no rescale."""
+    def __init__(self, rate):
+        if not 0 <= rate < 1:
+            raise ValueError(f"dropout rate must be in [0, 1), got {rate}")
+        self.rate = rate
+
+    def forward(self, x):
+        rng = backend.device_rng(backend.name_of(x))
+        keep = rng.random_sample(x.shape) >= self.rate
+        self.scale = keep.astype(x.dtype) / (1 - self.rate)
+        return x * self.scale
+
+    def backward(self, gy):
+        return gy * self.scale
+
+
+def relu(x): return ReLU()(x)
+def leaky_relu(x, slope=0.01): return LeakyReLU(slope)(x)
+def sigmoid(x): return Sigmoid()(x)
+def tanh(x): return Tanh()(x)
+def softmax(x, axis=-1): return Softmax(axis)(x)
+def log_softmax(x, axis=-1): return LogSoftmax(axis)(x)
+
+
+def dropout(x, rate, training=True):
+    """Identity when not training or rate == 0 (no graph node, no RNG draw)."""
+    if not training or rate == 0:
+        return x
+    return Dropout(rate)(x)

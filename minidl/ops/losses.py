@@ -1,0 +1,161 @@
+"""Loss functions.
+
+Softmax cross-entropy comes twice, on purpose (the DeZero lesson):
+
+* ``cross_entropy_simple`` -- the readable composition
+  ``-mean( sum_c onehot_c * log_softmax(z)_c )`` built from other ops, three
+  graph nodes and a (N, C) one-hot;
+* ``cross_entropy`` -- one fused Function whose backward is the famous
+  dL/dz = (softmax(z) - onehot(y)) / N, with no one-hot ever materialised.
+
+tests/test_losses.py proves the two equal in value and gradient.
+
+Shapes: logits (N, C) or (N, T, C); targets int (N,) or (N, T); an optional
+mask of the targets' shape (1 = real token, 0 = padding).  With a mask the
+mean is over real tokens only, so padding neither adds loss nor dilutes it.
+"""
+from __future__ import annotations
+
+from ..autograd import Function, Tensor, as_tensor
+from .. import backend
+from . import activations as A, arithmetic as M, reductions as R
+
+
+def _check_targets(logits_shape, targets, n_classes):
+    if targets.dtype.kind not in "iu":
+        raise TypeError(f"cross_entropy: targets must be integer class ids, got dtype {targets.dtype}")
+    if targets.shape != logits_shape[:-1]:
+        raise ValueError(f"cross_entropy: targets of shape {targets.shape} do not match logits of "
+                         f"shape {logits_shape} (expected targets of shape {logits_shape[:-1]})")
+    if targets.size:
+        lo, hi = int(targets.min()), int(targets.max())
+        if lo < 0 or hi >= n_classes:
+            bad = lo if lo < 0 else hi
+            raise IndexError(f"cross_entropy: target class {bad} is out of range for "
+                             f"{n_classes} classes (valid 0..{n_classes - 1})")
+
+
+def _weights(targets, mask, reduction, dtype):
+    """Per-target weight w so that the loss is sum(w * nll): 1/N, mask/sum(mask) or 1."""
+    xp = backend.xp_of(targets)
+    w = xp.ones(targets.shape, dtype=dtype) if mask is None else xp.asarray(mask).astype(dtype)
+    if mask is not None and w.shape != targets.shape:
+        raise ValueError(f"cross_entropy: mask of shape {w.shape} does not match targets {targets.shape}")
+    if reduction == "mean":
+        w = w / max(float(w.sum()), 1.0)
+    elif reduction not in ("sum", "none"):
+        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    return w
+
+
+class SoftmaxCrossEntropy(Function):
+    """Fused  L = sum_n w_n * (logsumexp(z_n) - z_n[y_n]);  dL/dz_n = w_n (softmax(z_n) - onehot(y_n))."""
+    def __init__(self, targets, mask, reduction):
+        self.targets, self.mask, self.reduction = targets, mask, reduction
+
+    def forward(self, z):
+        xp = backend.xp_of(z)
+        _check_targets(z.shape, self.targets, z.shape[-1])
+        self.w = _weights(self.targets, self.mask, self.reduction, z.dtype)
+        logp = A.stable_log_softmax(z)
+        picked = xp.take_along_axis(logp, self.targets[..., None], axis=-1)[..., 0]
+        self.logp = logp
+        nll = -picked * self.w
+        return nll if self.reduction == "none" else nll.sum()
+
+    def backward(self, gy):
+        xp = backend.xp_of(gy)
+        g = xp.exp(self.logp)                                     # softmax
+        rows = g.reshape(-1, g.shape[-1])                         # a view: edits reach g
+        rows[xp.arange(rows.shape[0]), self.targets.reshape(-1)] -= 1   # - onehot, in place
+        scale = (self.w * gy)[..., None]                          # gy is () or targets' shape
+        return g * scale
+
+
+def cross_entropy(logits, targets, mask=None, reduction="mean"):
+    """Fused, stable softmax cross-entropy of ``logits`` against integer ``targets``."""
+    xp = backend.xp_of(logits.data if isinstance(logits, Tensor) else logits)
+    targets = xp.asarray(targets.data if isinstance(targets, Tensor) else targets)
+    mask = mask.data if isinstance(mask, Tensor) else mask
+    return SoftmaxCrossEntropy(targets, mask, reduction)(logits)
+
+
+def one_hot(targets, n_classes, dtype):
+    xp = backend.xp_of(targets)
+    return (targets[..., None] == xp.arange(n_classes)).astype(dtype)
+
+
+def cross_entropy_simple(logits, targets, mask=None, reduction="mean"):
+    """The same loss composed from primitives (readable twin of ``cross_entropy``)."""
+    logits = as_tensor(logits)
+    xp = backend.xp_of(logits.data)
+    t = xp.asarray(targets.data if isinstance(targets, Tensor) else targets)
+    _check_targets(logits.shape, t, logits.shape[-1])
+    nll = -(A.log_softmax(logits) * one_hot(t, logits.shape[-1], logits.dtype)).sum(axis=-1)
+    w = _weights(t, mask.data if isinstance(mask, Tensor) else mask, reduction, logits.dtype)
+    weighted = nll * w
+    return weighted if reduction == "none" else weighted.sum()
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """L = mean( max(z,0) - z t + log(1 + e^-|z|) );  dL/dz = (sigmoid(z) - t) / N.
+
+    The rearranged form equals -[t log s + (1-t) log(1-s)] with s = sigmoid(z)
+    but never takes log(0) nor exp of a large positive number.
+    """
+    def __init__(self, t):
+        self.t = t
+
+    def forward(self, z):
+        xp = backend.xp_of(z)
+        if self.t.shape != z.shape:
+            raise ValueError(f"binary_cross_entropy: targets {self.t.shape} != logits {z.shape}")
+        self.z = z
+        return (xp.maximum(z, 0) - z * self.t + xp.log1p(xp.exp(-xp.abs(z)))).mean()
+
+    def backward(self, gy):
+        return gy * (A.stable_sigmoid(self.z) - self.t) / self.z.size
+
+
+def binary_cross_entropy(logits, targets):
+    """Stable binary cross-entropy from *logits* (apply no sigmoid first)."""
+    xp = backend.xp_of(logits.data if isinstance(logits, Tensor) else logits)
+    t = targets.data if isinstance(targets, Tensor) else targets
+    dtype = logits.dtype
+    return BinaryCrossEntropyWithLogits(xp.asarray(t).astype(dtype))(logits)
+
+
+def mse(pred, target):
+    """Mean squared error  mean((pred - target)^2)."""
+    diff = M.sub(pred, target)
+    return R.mean(M.mul(diff, diff))
+
+
+def triplet_loss(v1, v2, margin=0.25, negatives="both"):
+    """The course's Siamese triplet loss with hard negatives.
+
+    v1, v2: (B, d) L2-normalised embeddings; row i of v1 and v2 are duplicates
+    (anchor and positive), every other row of v2 is a negative for anchor i.
+    scores = v1 @ v2^T (B, B); positive = diag(scores).
+
+    * mean_neg:     mean of the off-diagonal scores of row i;
+    * closest_neg:  the largest off-diagonal score of row i (the hardest negative);
+    * loss_k = max(0, margin - positive + neg_k);  loss = mean(loss_mean + loss_closest).
+    ``negatives`` selects "mean_neg", "closest_neg" or "both" (the course's sum).
+    """
+    scores = M.matmul(v1, v2.T)
+    B = scores.shape[0]
+    xp = backend.xp_of(scores.data)
+    eye = xp.eye(B, dtype=scores.dtype)
+    positive = (scores * eye).sum(axis=1)
+    total = 0
+    if negatives in ("mean_neg", "both"):
+        mean_neg = (scores * (1 - eye)).sum(axis=1) / (B - 1)
+        total = total + M.maximum(margin - positive + mean_neg, 0.0)
+    if negatives in ("closest_neg", "both"):
+        # push the diagonal far down so the max picks a true negative
+        closest_neg = (scores - 2.0 * eye).max(axis=1)
+        total = total + M.maximum(margin - positive + closest_neg, 0.0)
+    if isinstance(total, int):
+        raise ValueError(f"negatives must be 'mean_neg', 'closest_neg' or 'both', got {negatives!r}")
+    return total.mean()

@@ -1,0 +1,92 @@
+"""Reductions: sum, mean, max, min over an axis (or all axes).
+
+Backward of a reduction *broadcasts* the incoming gradient back over the axes
+that forward collapsed.  ``keepdims`` is handled once, in ``_expand``: the
+gradient is reshaped to keep size-1 axes so NumPy broadcasting does the rest.
+"""
+from __future__ import annotations
+
+from ..autograd import Function
+from .. import backend
+
+
+def _axes(axis, ndim):
+    """Normalise ``axis`` (None, int or tuple, negatives allowed) to a sorted tuple."""
+    if axis is None:
+        return tuple(range(ndim))
+    axis = (axis,) if isinstance(axis, int) else tuple(axis)
+    return tuple(sorted(a % ndim for a in axis))
+
+
+def _expand(gy, in_shape, axes, keepdims):
+    """Reshape ``gy`` so it broadcasts against the input (re-insert collapsed axes)."""
+    if not keepdims:
+        shape = [1 if i in axes else n for i, n in enumerate(in_shape)]
+        gy = gy.reshape(shape)
+    return gy
+
+
+class Sum(Function):
+    """y = sum_i x_i over ``axis``;  dy/dx_i = 1 (the gradient is copied to each x_i)."""
+    def __init__(self, axis=None, keepdims=False):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x):
+        self.in_shape, self.axes = x.shape, _axes(self.axis, x.ndim)
+        return x.sum(axis=self.axes, keepdims=self.keepdims)
+
+    def backward(self, gy):
+        xp = backend.xp_of(gy)
+        return xp.broadcast_to(_expand(gy, self.in_shape, self.axes, self.keepdims), self.in_shape).copy()
+
+
+class Mean(Function):
+    """y = (1/n) sum_i x_i;  dy/dx_i = 1/n."""
+    def __init__(self, axis=None, keepdims=False):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x):
+        self.in_shape, self.axes = x.shape, _axes(self.axis, x.ndim)
+        self.n = 1
+        for a in self.axes:
+            self.n *= x.shape[a]
+        return x.mean(axis=self.axes, keepdims=self.keepdims)
+
+    def backward(self, gy):
+        xp = backend.xp_of(gy)
+        g = _expand(gy, self.in_shape, self.axes, self.keepdims) / self.n
+        return xp.broadcast_to(g, self.in_shape).astype(gy.dtype)
+
+
+class Max(Function):
+    """y = max_i x_i;  the gradient goes to the arg-max.
+
+    Ties split the gradient evenly between the tied elements, so the result is
+    the average of the one-sided derivatives (what a central difference sees).
+    """
+    largest = True
+
+    def __init__(self, axis=None, keepdims=False):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x):
+        self.in_shape, self.axes = x.shape, _axes(self.axis, x.ndim)
+        y = x.max(axis=self.axes, keepdims=True) if self.largest else x.min(axis=self.axes, keepdims=True)
+        self.winners = (x == y)
+        return y if self.keepdims else y.reshape([n for i, n in enumerate(x.shape) if i not in self.axes])
+
+    def backward(self, gy):
+        g = _expand(gy, self.in_shape, self.axes, self.keepdims)
+        share = self.winners / self.winners.sum(axis=self.axes, keepdims=True)
+        return (g * share).astype(gy.dtype)
+
+
+class Min(Max):
+    """y = min_i x_i;  the gradient goes to the arg-min (ties share it)."""
+    largest = False
+
+
+def sum(x, axis=None, keepdims=False): return Sum(axis, keepdims)(x)  # noqa: A001
+def mean(x, axis=None, keepdims=False): return Mean(axis, keepdims)(x)
+def max(x, axis=None, keepdims=False): return Max(axis, keepdims)(x)  # noqa: A001
+def min(x, axis=None, keepdims=False): return Min(axis, keepdims)(x)  # noqa: A001
