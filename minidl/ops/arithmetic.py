@@ -6,6 +6,8 @@ gradient of each *input's* shape, so every binary op ends with ``sum_to``
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ..autograd import Function, Tensor, as_tensor, sum_to
 from .. import backend
 
@@ -184,20 +186,13 @@ class MatMul(Function):
     def backward(self, gy):
         xp = _xp(gy)
         a, b = self.a, self.b
-        a2 = a[None, :] if a.ndim == 1 else a          # (1, k) row
-        b2 = b[:, None] if b.ndim == 1 else b          # (k, 1) column
-        g2 = gy
-        if a.ndim == 1:
-            g2 = xp.expand_dims(g2, -2)
-        if b.ndim == 1:
-            g2 = xp.expand_dims(g2, -1)
+        a2 = a[None, :] if a.ndim == 1 else a          # a vector is a (1, k) row ...
+        b2 = b[:, None] if b.ndim == 1 else b          # ... or a (k, 1) column
+        batch = tuple(np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]))
+        g2 = gy.reshape(batch + (a2.shape[-2], b2.shape[-1]))
         ga = g2 @ xp.swapaxes(b2, -1, -2)
         gb = xp.swapaxes(a2, -1, -2) @ g2
-        if a.ndim == 1:
-            ga = ga.reshape(ga.shape[:-2] + ga.shape[-1:])
-        if b.ndim == 1:
-            gb = gb[..., 0]
-        return sum_to(ga, a.shape), sum_to(gb, b.shape)
+        return sum_to(ga, a2.shape).reshape(a.shape), sum_to(gb, b2.shape).reshape(b.shape)
 
 
 # ----------------------------------------------------------------------------- functional API
