@@ -47,6 +47,9 @@ class Layer:
             self._params[name] = value
         elif isinstance(value, Layer):
             self._layers[name] = value
+        else:                       # rebinding e.g. ``self.W = None`` unregisters the old value
+            self._params.pop(name, None)
+            self._layers.pop(name, None)
         object.__setattr__(self, name, value)
 
     def add_layer(self, name: str, layer: "Layer"):
@@ -62,11 +65,23 @@ class Layer:
 
     # --- walking the tree
     def named_parameters(self, prefix: str = ""):
-        """Yield (dotted name, Parameter) for this layer and every sublayer, depth first."""
+        """Yield (dotted name, Parameter) for this layer and every sublayer, depth first.
+
+        A Parameter reachable twice (Siamese towers: ``Parallel(tower, tower)``) is
+        yielded once, under its first name, so an optimizer never updates it twice
+        and a checkpoint stores it once.
+        """
+        seen = set()
+        for name, p in self._walk_parameters(prefix):
+            if id(p) not in seen:
+                seen.add(id(p))
+                yield name, p
+
+    def _walk_parameters(self, prefix):
         for name, p in self._params.items():
             yield prefix + name, p
         for name, layer in self._layers.items():
-            yield from layer.named_parameters(prefix + name + ".")
+            yield from layer._walk_parameters(prefix + name + ".")
 
     def parameters(self) -> list[Parameter]:
         return [p for _, p in self.named_parameters()]
@@ -110,9 +125,13 @@ class Layer:
         return f"{self.name}[\n{inner}\n]"
 
     def summary(self) -> str:
-        """A table of every layer with its parameter shapes and counts."""
+        """A table of every layer (Trax name with its sizes), its parameter shapes and counts.
+
+        A layer that appears twice (shared weights) is listed again as "shared"
+        and counted once, so the total equals ``n_params()``.
+        """
         rows = [("layer", "parameters", "count")]
-        self._summary_rows(rows, "")
+        self._summary_rows(rows, "", "", set())
         rows.append(("total", "", f"{self.n_params():,}"))
         w0 = max(len(r[0]) for r in rows)
         w1 = max(len(r[1]) for r in rows)
@@ -121,11 +140,16 @@ class Layer:
         lines.insert(len(lines) - 1, "-" * len(lines[0]))
         return "\n".join(lines)
 
-    def _summary_rows(self, rows, indent):
-        own = ", ".join(f"{n}{tuple(p.shape)}" for n, p in self._params.items())
+    def _summary_rows(self, rows, indent, prefix, seen):
+        if id(self) in seen:
+            rows.append((indent + self.name, "(shared: counted above)", ""))
+            return
+        seen.add(id(self))
+        # full dotted names (``0.W``), the same ones named_parameters and md.save use
+        own = ", ".join(f"{prefix}{n}{tuple(p.shape)}" for n, p in self._params.items())
         if not self._params and getattr(self, "built", True) is False:
             own = "(built at first call)"
         count = sum(p.size for p in self._params.values())
         rows.append((indent + self.name, own, f"{count:,}" if self._params else ""))
-        for layer in self._layers.values():
-            layer._summary_rows(rows, indent + "  ")
+        for name, layer in self._layers.items():
+            layer._summary_rows(rows, indent + "  ", prefix + name + ".", seen)

@@ -1,0 +1,102 @@
+"""Small parameter-free layers: Mean (with a padding mask), PaddingMask, Dropout, Flatten, Fn.
+
+Mean(axis=1)      y = (1/T) sum_t x[:, t]               x: (B, T, d) -> y: (B, d)
+  with a mask     y = sum_t m_t x[:, t] / sum_t m_t     m: (B, T), 1 = real token, 0 = padding
+
+    Without a mask, padding *dilutes* the average: a 3-word tweet padded to 20
+    positions averages 3 word vectors with 17 copies of the padding vector.
+    With a mask only real tokens count (a row of pure padding gives 0, not 0/0).
+
+    Two ways to give the mask:
+      * by hand:            Mean(axis=1)(x, mask)
+      * inside a Serial:    Serial(Branch(Embedding(V, d), PaddingMask()),   # -> (x, mask)
+                                   Mean(axis=1), Dense(2), LogSoftmax())
+      Serial hands a tuple on as separate arguments, so Mean receives (x, mask).
+
+PaddingMask(pad_id=0)   m = (ids != pad_id)         ids: any int shape -> m: same shape, bool
+
+Dropout(rate)     training: y = x * keep / (1 - rate), keep ~ Bernoulli(1 - rate)  (inverted dropout)
+                  eval:     y = x                    any shape -> same shape
+    Scaling at training time keeps E[y] = x, so evaluation needs no rescaling.
+    ``model.eval()`` switches it off everywhere below ``model``.
+
+Flatten           x: (B, d1, d2, ...) -> y: (B, d1 * d2 * ...)   (keeps the batch axis)
+
+Fn(name, f)       any function of Tensors as a layer (Trax's ``tl.Fn``), e.g.
+                  ``Fn("Normalize", lambda x: x / (x * x).sum(-1, keepdims=True).sqrt())``
+"""
+from __future__ import annotations
+
+from .. import backend, ops
+from ..autograd import Tensor
+from .layer import Layer
+
+
+class Mean(Layer):
+    def __init__(self, axis: int = 1, keepdims: bool = False):
+        super().__init__()
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x, mask=None):
+        if mask is None:
+            return ops.mean(x, self.axis, self.keepdims)
+        xp = backend.xp_of(x.data)
+        m = xp.asarray(mask.data if isinstance(mask, Tensor) else mask)
+        axis = self.axis % x.ndim
+        if m.shape != x.shape[:m.ndim] or axis >= m.ndim:
+            raise ValueError(f"{self.name}: mask of shape {tuple(m.shape)} does not fit input of shape "
+                             f"{tuple(x.shape)} (the mask must cover the leading axes of the input, "
+                             f"including the averaged axis {self.axis}, e.g. (B, T) for (B, T, d))")
+        # The weights m_t / sum_t m_t are constants (no gradient flows into the mask),
+        # so the masked mean is a weighted sum: two ops whose gradients are already checked.
+        m = m.astype(x.dtype)
+        w = m / xp.maximum(m.sum(axis=axis, keepdims=True), 1)
+        w = w.reshape(w.shape + (1,) * (x.ndim - w.ndim))     # broadcast over the feature axes
+        return ops.sum(ops.mul(x, Tensor(w)), axis, self.keepdims)
+
+
+class PaddingMask(Layer):
+    def __init__(self, pad_id: int = 0):
+        super().__init__()
+        self.pad_id = pad_id
+
+    def forward(self, ids):
+        data = ids.data if isinstance(ids, Tensor) else ids
+        return Tensor(data != self.pad_id)
+
+
+class Dropout(Layer):
+    def __init__(self, rate: float):
+        super().__init__()
+        if not 0 <= rate < 1:
+            raise ValueError(f"Dropout: rate must be in [0, 1), got {rate}")
+        self.rate = float(rate)
+
+    @property
+    def name(self):
+        return f"Dropout_{self.rate:g}"
+
+    def forward(self, x):
+        return ops.dropout(x, self.rate, self.training)
+
+
+class Flatten(Layer):
+    def forward(self, x):
+        if x.ndim < 2:
+            raise ValueError(f"{self.name}: needs a batch axis and at least one more, got shape "
+                             f"{tuple(x.shape)}")
+        return ops.reshape(x, (x.shape[0], -1))
+
+
+class Fn(Layer):
+    """Wrap a plain function ``f(*xs)`` as a parameter-free layer called ``name``."""
+    def __init__(self, name: str, f):
+        super().__init__()
+        self._name, self.f = name, f
+
+    @property
+    def name(self):
+        return self._name
+
+    def forward(self, *xs):
+        return self.f(*xs)

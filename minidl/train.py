@@ -1,0 +1,244 @@
+"""``md.train.fit``: the training loop the lessons would otherwise write out each time.
+
+    history = md.train.fit(model, md.losses.cross_entropy, optim.Adam(model, 1e-2),
+                           train_loader, epochs=5, val_batches=val_loader,
+                           metrics=["accuracy"])
+    history["val_accuracy"][-1]
+
+One epoch is one pass over ``train_batches``; for each batch:
+
+    out  = model(x)                        (model(*x) when x is a tuple, e.g. Siamese pairs)
+    loss = loss_fn(out, y)                 (loss_fn(out, y, mask) when the batch has a mask)
+    check that loss is finite              (else NonFiniteLossError: step, epoch, value)
+    optimizer.zero_grad(); loss.backward()
+    clip_grad_norm(..., clip)              (when clip is given)
+    optimizer.step()
+
+Batches: any *re-iterable* of (x, y) or (x, y, mask) tuples (a list, a
+``md.data.DataLoader``), or a function returning a fresh iterable each epoch.
+A one-shot generator would be empty from the second epoch on, so it is
+refused when epochs > 1.  x and y may be Tensors or arrays.
+
+Numbers reported per epoch (in the returned ``History``): the mean training
+loss and metrics (averaged over batches weighted by their number of targets,
+so a short last batch counts for what it holds), and the same on
+``val_batches`` computed in eval mode (Dropout off) under ``no_grad``.
+
+Metrics: names from ``md.metrics`` ("accuracy" uses the mask when batches
+have one) or a dict {name: f} with f(out, y) / f(out, y, mask) -> float.
+"""
+from __future__ import annotations
+
+import math
+
+from . import metrics as M
+from .autograd import Tensor, no_grad, tensor
+from .optim import clip_grad_norm
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The training loss became NaN or infinite; ``.step``, ``.epoch``, ``.loss`` say where."""
+    def __init__(self, step, epoch, batch, loss, last_finite):
+        self.step, self.epoch, self.batch, self.loss = step, epoch, batch, loss
+        super().__init__(
+            f"the training loss became {loss} at global step {step} (epoch {epoch}, batch {batch}); "
+            f"the last finite loss was {last_finite}. Usual causes: a learning rate too large "
+            "(try 10x smaller or clip=1.0), NaN in the inputs, or log(0) in a hand-written loss.")
+
+
+class History:
+    """Per-epoch numbers: ``history["loss"]``, ``history["val_accuracy"]``, ... (lists, epoch 1 first)."""
+    def __init__(self):
+        self.history: dict[str, list[float]] = {}
+
+    def log(self, name: str, value: float):
+        self.history.setdefault(name, []).append(float(value))
+
+    def __getitem__(self, name):
+        return self.history[name]
+
+    def __contains__(self, name):
+        return name in self.history
+
+    @property
+    def epochs(self) -> int:
+        return max((len(v) for v in self.history.values()), default=0)
+
+    def last(self) -> dict[str, float]:
+        return {k: v[-1] for k, v in self.history.items() if v}
+
+    def __repr__(self):
+        return "History(" + ", ".join(f"{k}={_fmt(v)}" for k, v in self.last().items()) + \
+            f", epochs={self.epochs})"
+
+
+def _fmt(v):
+    return f"{v:.4f}"
+
+
+# ----------------------------------------------------------------------------- helpers
+def _resolve_metrics(metrics) -> dict:
+    if metrics is None:
+        return {}
+    if isinstance(metrics, dict):
+        return dict(metrics)
+    out = {}
+    for m in metrics:
+        if callable(m):
+            out[m.__name__] = m
+        elif m == "accuracy":
+            out["accuracy"] = _accuracy
+        elif m == "perplexity":
+            raise ValueError("perplexity is exp(mean loss): compute it from history['loss'] with "
+                             "md.metrics.perplexity, it is not a per-batch metric")
+        else:
+            raise ValueError(f"unknown metric {m!r}; give a name from md.metrics ('accuracy') "
+                             "or a dict {name: function(out, y[, mask])}")
+    return out
+
+
+def _accuracy(out, y, mask=None):
+    return M.accuracy(out, y) if mask is None else M.masked_accuracy(out, y, mask)
+
+
+def _unpack(batch):
+    if isinstance(batch, (tuple, list)) and len(batch) in (2, 3):
+        return batch[0], batch[1], batch[2] if len(batch) == 3 else None
+    raise TypeError(f"a batch must be an (x, y) or (x, y, mask) tuple, got {type(batch).__name__}"
+                    + (f" of length {len(batch)}" if isinstance(batch, (tuple, list)) else ""))
+
+
+def _as_input(x):
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, tuple):
+        return tuple(_as_input(a) for a in x)
+    return tensor(x)
+
+
+def _count(y, mask):
+    """How many targets a batch holds: its weight in the epoch average."""
+    if mask is not None:
+        return float((mask.data if isinstance(mask, Tensor) else mask).sum())
+    return float(getattr(y, "size", 1) or 1)
+
+
+def _epoch_iterable(batches, epochs, what):
+    if callable(batches) and not hasattr(batches, "__iter__"):
+        return batches
+    if iter(batches) is batches and epochs > 1:
+        raise TypeError(f"{what} is a one-shot iterator (e.g. a generator), which would be empty "
+                        "after the first epoch; pass a list, a md.data.DataLoader, or a function "
+                        "that returns a fresh iterable")
+    return lambda: batches
+
+
+class _Mean:
+    """A running weighted mean of named values."""
+    def __init__(self):
+        self.sums, self.weights = {}, {}
+
+    def add(self, name, value, weight):
+        if weight > 0:
+            self.sums[name] = self.sums.get(name, 0.0) + value * weight
+            self.weights[name] = self.weights.get(name, 0.0) + weight
+
+    def result(self):
+        return {k: self.sums[k] / self.weights[k] for k in self.sums}
+
+
+def _forward(model, loss_fn, x, y, mask):
+    out = model(*x) if isinstance(x, tuple) else model(x)
+    loss = loss_fn(out, y) if mask is None else loss_fn(out, y, mask)
+    return out, loss
+
+
+def _log_metrics(acc, fns, out, y, mask, n):
+    for name, f in fns.items():
+        acc.add(name, f(out, y) if mask is None else f(out, y, mask), n)
+
+
+# ----------------------------------------------------------------------------- evaluate and fit
+def evaluate(model, loss_fn, batches, metrics=None) -> dict:
+    """Mean loss and metrics over ``batches`` in eval mode under no_grad (the mode is restored)."""
+    fns = _resolve_metrics(metrics)
+    was_training = getattr(model, "training", False)
+    if hasattr(model, "eval"):
+        model.eval()
+    acc = _Mean()
+    try:
+        with no_grad():
+            for batch in (batches() if callable(batches) and not hasattr(batches, "__iter__") else batches):
+                x, y, mask = _unpack(batch)
+                out, loss = _forward(model, loss_fn, _as_input(x), y, mask)
+                n = _count(y, mask)
+                acc.add("loss", float(loss.item()), n)
+                _log_metrics(acc, fns, out, y, mask, n)
+    finally:
+        if hasattr(model, "train"):
+            model.train(was_training)
+    return acc.result()
+
+
+def fit(model, loss_fn, optimizer, train_batches, epochs: int = 1, val_batches=None, metrics=None,
+        clip: float | None = None, progress: bool = True, on_epoch_end=None) -> History:
+    """Train ``model`` for ``epochs`` passes over ``train_batches``; return the ``History``.
+
+    on_epoch_end(epoch, history) is called after each epoch (epoch counts from 1);
+    returning True stops training early.  ``progress=False`` hides the tqdm bar
+    and the per-epoch line.
+    """
+    fns = _resolve_metrics(metrics)
+    next_train = _epoch_iterable(train_batches, epochs, "train_batches")
+    history, step, last_finite = History(), 0, None
+    for epoch in range(1, epochs + 1):
+        model.train()
+        acc = _Mean()
+        bar = _progress(next_train(), epoch, epochs, progress)
+        for i, batch in enumerate(bar, start=1):
+            step += 1
+            x, y, mask = _unpack(batch)
+            out, loss = _forward(model, loss_fn, _as_input(x), y, mask)
+            value = float(loss.item())
+            if not math.isfinite(value):       # stop before a NaN update spreads into every weight
+                raise NonFiniteLossError(step, epoch, i, value, last_finite)
+            last_finite = value
+            optimizer.zero_grad()
+            loss.backward()
+            if clip is not None:
+                clip_grad_norm(optimizer.parameters(), clip)
+            optimizer.step()
+            n = _count(y, mask)
+            acc.add("loss", value, n)
+            _log_metrics(acc, fns, out, y, mask, n)
+            if bar is not None and hasattr(bar, "set_postfix") and i % 10 == 0:
+                bar.set_postfix(loss=f"{value:.4f}", refresh=False)
+        for k, v in acc.result().items():
+            history.log(k, v)
+        if val_batches is not None:
+            for k, v in evaluate(model, loss_fn, val_batches, fns).items():
+                history.log("val_" + k, v)
+        if progress:
+            _say(f"epoch {epoch}/{epochs}  " + "  ".join(f"{k} {_fmt(v)}" for k, v in history.last().items()))
+        if on_epoch_end is not None and on_epoch_end(epoch, history):
+            break
+    return history
+
+
+def _progress(batches, epoch, epochs, progress):
+    if not progress:
+        return batches
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:                 # tqdm is a dependency, but a bar is not worth a crash
+        return batches
+    total = len(batches) if hasattr(batches, "__len__") else None
+    return tqdm(batches, total=total, desc=f"epoch {epoch}/{epochs}", leave=False)
+
+
+def _say(line):
+    try:
+        from tqdm.auto import tqdm
+        tqdm.write(line)
+    except ImportError:
+        print(line)
