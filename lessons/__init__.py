@@ -1,0 +1,1 @@
+"""Narrated, runnable lessons: one file per topic of the course (``python -m lessons list``)."""
