@@ -42,14 +42,27 @@ from .padding import pad_sequences
 
 
 def _make_rng(seed):
-    """Own Generator for a given seed; the global host RNG (``md.seed``) otherwise."""
-    return backend.host_rng() if seed is None else np.random.default_rng(seed)
+    """Own Generator for a given seed; None means "ask ``md.seed``'s host RNG each epoch"."""
+    return None if seed is None else np.random.default_rng(seed)
+
+
+def _epoch_rng(own):
+    # Looked up every epoch, so an md.seed(...) after building the loader still counts.
+    return own if own is not None else backend.host_rng()
+
+
+def _as_host_array(a, i):
+    try:
+        return backend.asnumpy(a)
+    except ValueError as exc:          # NumPy refuses ragged lists
+        raise ValueError(f"array {i} is ragged ({exc}); pad it with pad_sequences, "
+                         f"or use bucket_batches for variable-length sequences") from None
 
 
 def _to_tensor(array):
     """A NumPy batch as a minidl Tensor on the active backend."""
     from ..autograd import tensor      # lazy: the data pipeline imports without autograd
-    return tensor(backend.to_backend(array, backend.get_backend()))
+    return tensor(array)               # copies to the active backend; floats -> default dtype
 
 
 class DataLoader:
@@ -67,7 +80,7 @@ class DataLoader:
             raise ValueError("DataLoader needs at least one array")
         if int(batch_size) < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        self.arrays = [np.asarray(a) for a in arrays]
+        self.arrays = [_as_host_array(a, i) for i, a in enumerate(arrays)]
         sizes = [len(a) for a in self.arrays]
         if len(set(sizes)) != 1:
             raise ValueError(f"all arrays must have the same length along axis 0, got lengths {sizes}")
@@ -75,7 +88,7 @@ class DataLoader:
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.drop_last = drop_last
-        self._rng = _make_rng(seed) if shuffle else None
+        self._rng = _make_rng(seed)
 
     def __len__(self):
         if self.drop_last:
@@ -84,7 +97,7 @@ class DataLoader:
 
     def numpy_batches(self):
         """One epoch of batches as tuples of NumPy arrays."""
-        order = self._rng.permutation(self.n) if self.shuffle else np.arange(self.n)
+        order = _epoch_rng(self._rng).permutation(self.n) if self.shuffle else np.arange(self.n)
         for b in range(len(self)):
             idx = order[b * self.batch_size:(b + 1) * self.batch_size]
             yield tuple(a[idx] for a in self.arrays)
@@ -135,7 +148,8 @@ def bucket_batches(seqs, labels=None, batch_size=32, shuffle=True, seed=None,
     """
     lengths = _check_bucket_args(seqs, labels, batch_size)
     labels = None if labels is None else np.asarray(labels)
-    for idx in _bucket_plan(lengths, int(batch_size), shuffle, _make_rng(seed), pool_batches, drop_last):
+    rng = _epoch_rng(_make_rng(seed))
+    for idx in _bucket_plan(lengths, int(batch_size), shuffle, rng, pool_batches, drop_last):
         x = pad_sequences([seqs[i] for i in idx], value=pad_value)
         yield x if labels is None else (x, labels[idx])
 
@@ -167,7 +181,7 @@ class BucketIterator:
 
     def numpy_batches(self):
         """One epoch as tuples of NumPy arrays ``(x, y)`` or ``(x,)``."""
-        plan = _bucket_plan(self.lengths, self.batch_size, self.shuffle, self._rng,
+        plan = _bucket_plan(self.lengths, self.batch_size, self.shuffle, _epoch_rng(self._rng),
                             self.pool_batches, self.drop_last)
         for idx in plan:
             x = pad_sequences([self.seqs[i] for i in idx], value=self.pad_value)

@@ -167,9 +167,6 @@ class TextVectorizer:
         self._check_adapted()
         return len(self._vocab)
 
-    def __len__(self):
-        return self.vocabulary_size()
-
     def token_to_id(self, token):
         """The id of ``token`` (already standardized), 1 ("[UNK]") if unknown."""
         self._check_adapted()

@@ -1,0 +1,50 @@
+"""minidl.datasets: real data sets from files or downloads, and synthetic defaults.
+
+Every loader returns plain Python / NumPy structures (dicts of lists and
+arrays, documented in each module) with a "source" entry.  Each kind of data
+has a synthetic generator with the same keys, seeded, with planted structure,
+whose "source" starts with "synthetic:" -- so every lesson runs offline.
+
+| kind            | real files                                  | synthetic              |
+|-----------------|---------------------------------------------|------------------------|
+| sentiment       | load_vader (+ vader_binary), load_trask,    | make_sentiment         |
+|                 | load_imdb, load_twitter_samples             |                        |
+| LM text         | load_shakespeare, load_text                 | make_grammar_corpus    |
+| NER             | load_conll, load_gmb                        | make_ner               |
+| question pairs  | load_quora                                  | make_question_pairs    |
+| ratings         | load_movielens(_100k/_csv)                  | make_ratings           |
+| word vectors    | load_word_vectors                           | --                     |
+| digits          | load_mnist, read_idx                        | make_digits            |
+
+Where files are looked for: ``find_data_dir()`` ($MINIDL_DATA_DIR or
+../shared/data), then the download cache (``cache_dir()``); ``download(name)``
+fills the cache from ``REGISTRY``.
+"""
+from .download import ChecksumError, DownloadError, UnsafeArchiveError, download, download_url, extract, md5sum
+from .mnist import load_mnist, read_idx
+from .movielens import load_movielens, load_movielens_100k, load_movielens_csv
+from .ner import load_conll, load_gmb, tag_index
+from .pairs import load_quora
+from .paths import (DataFormatError, DataNotFoundError, cache_dir, find_data_dir, find_file,
+                    search_dirs)
+from .registry import GROUPS, REGISTRY, Resource
+from .sentiment import load_imdb, load_trask, load_twitter_samples, load_vader, vader_binary
+from .synthetic_images import make_digits
+from .synthetic_ner import make_ner
+from .synthetic_pairs import make_question_pairs
+from .synthetic_tables import make_ratings
+from .synthetic_text import make_grammar_corpus, make_sentiment
+from .text import load_shakespeare, load_text
+from .vectors import WordVectors, load_word_vectors
+
+__all__ = [
+    "find_data_dir", "find_file", "cache_dir", "search_dirs", "DataFormatError", "DataNotFoundError",
+    "download", "download_url", "extract", "md5sum", "DownloadError", "ChecksumError",
+    "UnsafeArchiveError", "REGISTRY", "GROUPS", "Resource",
+    "load_vader", "vader_binary", "load_trask", "load_imdb", "load_twitter_samples",
+    "load_text", "load_shakespeare", "load_conll", "load_gmb", "tag_index", "load_quora",
+    "load_movielens", "load_movielens_100k", "load_movielens_csv",
+    "load_word_vectors", "WordVectors", "load_mnist", "read_idx",
+    "make_sentiment", "make_grammar_corpus", "make_ner", "make_question_pairs",
+    "make_ratings", "make_digits",
+]

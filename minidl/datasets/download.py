@@ -1,0 +1,212 @@
+"""Verified downloads into the cache folder, and safe archive extraction.
+
+``download(name)`` fetches a registered data set (see ``registry.py``) into the
+cache folder (``$MINIDL_DATA``, default ``~/.cache/minidl``) and returns its
+path.  Three promises:
+
+* **No half files.**  Bytes go to ``<file>.part``; only a complete transfer
+  whose size and MD5 match is renamed to the final name with ``os.replace``
+  (atomic on one file system).  Any failure -- network error, checksum
+  mismatch, Ctrl-C -- deletes the ``.part`` file.  So a file under its final
+  name is always a whole, verified file.
+* **Fail fast offline.**  Each connection gives up after ``timeout`` seconds
+  (10 by default) and the error says which file to fetch by hand and where to
+  put it.
+* **Progress.**  A tqdm bar shows bytes received (``progress=False`` hides it).
+
+A file already in the cache is not fetched again (its size is re-checked when
+known; ``force=True`` fetches anyway).  Archives (``.zip``, ``.tar.gz``) are
+unpacked by ``extract``, which refuses members that would land outside the
+target folder (``../../etc/passwd``, absolute paths, links).
+"""
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import tarfile
+import urllib.request
+import zipfile
+from pathlib import Path
+
+from .paths import cache_dir, not_found_message
+from .registry import GROUPS, REGISTRY
+
+_CHUNK = 1 << 16
+
+
+class DownloadError(OSError):
+    """The file could not be fetched (offline, HTTP error, ...); says how to supply it by hand."""
+
+
+class ChecksumError(DownloadError):
+    """The fetched bytes do not have the expected size or MD5."""
+
+
+class UnsafeArchiveError(ValueError):
+    """An archive member would be written outside the extraction folder."""
+
+
+def md5sum(path):
+    """Hex MD5 of a file, read in chunks (big files never sit in memory)."""
+    h = hashlib.md5()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _progress_bar(total, desc, enabled):
+    """A tqdm bar, or a do-nothing stand-in when tqdm is missing or disabled."""
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        tqdm = None
+    if tqdm is None or not enabled:
+        class _NoBar:
+            def update(self, n):
+                pass
+
+            def close(self):
+                pass
+        return _NoBar()
+    return tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=desc)
+
+
+def download_url(url, dest, md5=None, size=None, timeout=10.0, progress=True, hint=""):
+    """Fetch ``url`` to ``dest`` through ``dest.part``; verify; rename.  Returns dest.
+
+    Raises DownloadError (with ``hint`` appended: how to get the file by hand)
+    when the transfer fails, ChecksumError when size or MD5 disagree.  In every
+    failure case neither ``dest`` nor ``dest.part`` is left behind.
+    """
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(dest.name + ".part")
+    digest, received = hashlib.md5(), 0
+    try:
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as response, open(part, "wb") as out:
+                length = response.headers.get("Content-Length")
+                bar = _progress_bar(int(length) if length else size, dest.name, progress)
+                try:
+                    for chunk in iter(lambda: response.read(_CHUNK), b""):
+                        out.write(chunk)
+                        digest.update(chunk)
+                        received += len(chunk)
+                        bar.update(len(chunk))
+                finally:
+                    bar.close()
+        except (OSError, http.client.HTTPException) as exc:
+            # URLError (no network, DNS, HTTP 404), timeouts, connection resets
+            # and IncompleteRead (the server closed early) all end up here.
+            reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
+            raise DownloadError(f"could not download {url} ({reason}).{_hint(hint)}") from exc
+        if length is not None and received != int(length):
+            raise DownloadError(f"{url}: transfer interrupted after {received} of {length} bytes."
+                                + _hint(hint))
+        if size is not None and received != size:
+            raise ChecksumError(f"{url}: got {received} bytes, expected {size}; the file was deleted."
+                                + _hint(hint))
+        if md5 is not None and digest.hexdigest() != md5:
+            raise ChecksumError(f"{url}: MD5 {digest.hexdigest()} does not match the expected {md5}; "
+                                f"the file was deleted." + _hint(hint))
+        os.replace(part, dest)
+    except BaseException:
+        # Whatever went wrong (Ctrl-C included), no partial file survives.
+        part.unlink(missing_ok=True)
+        raise
+    return dest
+
+
+def _hint(hint):
+    return f"\n{hint}" if hint else ""
+
+
+def _resource_names(name):
+    if name in GROUPS:
+        return list(GROUPS[name])
+    if name in REGISTRY:
+        return [name]
+    known = sorted(REGISTRY) + sorted(GROUPS)
+    raise KeyError(f"unknown data set {name!r}; known: {', '.join(known)}")
+
+
+def download(name, force=False, timeout=10.0, progress=True, root=None):
+    """Fetch registered data set ``name`` into the cache; returns its local path.
+
+    name:  a key of ``REGISTRY`` (e.g. "movielens-100k", "shakespeare") or of
+           ``GROUPS`` ("mnist", "vader", ...).
+    root:  cache folder (default ``cache_dir()``).
+    Returns the file, the folder an archive unpacks to, or for a group the
+    folder holding its files.  Archives are extracted after download.
+    """
+    root = Path(root) if root is not None else cache_dir()
+    paths = []
+    for key in _resource_names(name):
+        res = REGISTRY[key]
+        dest = root / res.filename
+        hint = not_found_message(res.filename, first_line=f"To supply {key!r} by hand, fetch "
+                                                          f"{res.urls[0] if res.urls else res.about} and:")
+        if res.notes:
+            hint = f"{res.notes}\n{hint}"
+        if force or not dest.exists() or (res.size is not None and dest.stat().st_size != res.size):
+            if not res.urls:
+                raise DownloadError(f"{key!r} cannot be downloaded automatically.\n{hint}")
+            errors = []
+            for url in res.urls:
+                try:
+                    download_url(url, dest, res.md5, res.size, timeout, progress, hint)
+                    break
+                except ChecksumError:
+                    raise          # a wrong file is not a mirror problem: stop
+                except DownloadError as exc:
+                    if len(res.urls) == 1:
+                        raise
+                    errors.append(str(exc).split("\n")[0])
+            else:
+                raise DownloadError("every mirror failed:\n  " + "\n  ".join(errors) + f"\n{hint}")
+        if res.unpack is not None and (force or not (root / res.target).exists()):
+            extract(dest, root / res.unpack)
+        paths.append(root / res.target)
+    return paths[0] if len(paths) == 1 else Path(os.path.commonpath(paths))
+
+
+# ---------------------------------------------------------------------- extraction
+def _check_member(target, name, archive):
+    """Refuse an archive member whose path resolves outside ``target``."""
+    dest = (target / name).resolve()
+    if dest != target and target not in dest.parents:
+        raise UnsafeArchiveError(f"{archive}: member {name!r} would be written outside {target}; refusing")
+
+
+def extract(archive, target_dir):
+    """Unpack a .zip or .tar(.gz/.bz2/.xz) ``archive`` into ``target_dir``.
+
+    Every member is checked before anything is written: a path that escapes
+    the target folder, or (in a tar) a link or device file, raises
+    UnsafeArchiveError.  Returns the target folder.
+    """
+    archive = Path(archive)
+    target = Path(target_dir).resolve()
+    target.mkdir(parents=True, exist_ok=True)
+    if zipfile.is_zipfile(archive):
+        with zipfile.ZipFile(archive) as zf:
+            for name in zf.namelist():
+                _check_member(target, name, archive)
+            zf.extractall(target)
+    elif tarfile.is_tarfile(archive):
+        with tarfile.open(archive) as tf:
+            members = tf.getmembers()
+            for m in members:
+                _check_member(target, m.name, archive)
+                if not (m.isfile() or m.isdir()):
+                    # Links can point anywhere and devices are never data: refuse both.
+                    raise UnsafeArchiveError(f"{archive}: member {m.name!r} is a link or special file; refusing")
+            if hasattr(tarfile, "data_filter"):       # Python >= 3.12 (and patched 3.10/3.11)
+                tf.extractall(target, members=members, filter="data")
+            else:
+                tf.extractall(target, members=members)
+    else:
+        raise ValueError(f"{archive}: not a zip or tar archive")
+    return target

@@ -1,0 +1,151 @@
+"""Where data files live, and the two errors a loader can raise.
+
+Real data sets are never part of minidl.  A loader finds its file in one of
+three places, in this order:
+
+1. the path the caller gives (a file, or a folder that holds it; a lesson's
+   ``--data PATH``);
+2. the *data dir* -- ``$MINIDL_DATA_DIR`` if set, else the ``shared/data``
+   folder beside the repository (``<repo>/../shared/data``) when it exists:
+   real files kept next to the project for development and CI;
+3. the *download cache* -- ``$MINIDL_DATA`` if set, else
+   ``$XDG_CACHE_HOME/minidl`` or ``~/.cache/minidl``: where
+   ``md.datasets.download(name)`` puts what it fetches.
+
+Both folders use the same layout (``mnist/t10k-images-idx3-ubyte.gz``,
+``vader_sentiment/tweets_GroundTruth.txt``, ``ml-100k/u.data``, ...), so one
+relative path finds a file in either.
+
+Errors:
+* ``DataNotFoundError`` (a FileNotFoundError) says where it looked and how to
+  get the file: which download name, which file to put in which folder.
+* ``DataFormatError`` (a ValueError) names the file and the 1-based line of a
+  malformed record.  Parsers never skip a bad line silently: one dropped line
+  would shift every later label by one.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ENV_DATA_DIR = "MINIDL_DATA_DIR"     # real files for development / CI
+ENV_CACHE_DIR = "MINIDL_DATA"        # the download cache
+
+
+class DataNotFoundError(FileNotFoundError):
+    """A data file is in none of the places a loader looks."""
+
+
+class DataFormatError(ValueError):
+    """A data file does not have the documented format (message names file and line)."""
+
+    def __init__(self, path, line, message):
+        self.path, self.line = str(path), line
+        where = f"{path}, line {line}" if line is not None else f"{path}"
+        super().__init__(f"{where}: {message}")
+
+
+def find_data_dir():
+    """The folder of real data files for development, or None.
+
+    ``$MINIDL_DATA_DIR`` when set (returned even if it does not exist, so a
+    typo shows up as "not found in <that folder>"), otherwise
+    ``<repo>/../shared/data`` when that folder exists, otherwise None.
+    """
+    env = os.environ.get(ENV_DATA_DIR)
+    if env:
+        return Path(env).expanduser()
+    # paths.py -> datasets -> minidl -> <repo>; shared/ sits beside <repo>.
+    shared = Path(__file__).resolve().parents[3] / "shared" / "data"
+    return shared if shared.is_dir() else None
+
+
+def cache_dir():
+    """The download cache folder (not created here)."""
+    env = os.environ.get(ENV_CACHE_DIR)
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "minidl"
+
+
+def search_dirs(data_dir=None):
+    """The folders searched for relative paths, in order (existing ones only)."""
+    dirs = [Path(data_dir)] if data_dir is not None else []
+    found = find_data_dir()
+    if found is not None:
+        dirs.append(found)
+    dirs.append(cache_dir())
+    return [d for d in dirs if d.is_dir()]
+
+
+def find_file(relpath, data_dir=None):
+    """The first existing ``<dir>/<relpath>`` over ``search_dirs(data_dir)``, or None.
+
+    Works for folders too (``find_file("ml-100k")``).
+    """
+    for d in search_dirs(data_dir):
+        candidate = d / relpath
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def resolve(path, relpaths, download_name=None, what="data file"):
+    """The file a loader should read.
+
+    path:     what the caller passed: None, a file, or a folder.
+    relpaths: the usual relative path(s) of the file, e.g.
+              ``"vader_sentiment/tweets_GroundTruth.txt"``.  Tried as given under
+              the search dirs, and by their last component inside a given folder.
+    Raises DataNotFoundError with instructions when nothing is found.
+    """
+    relpaths = [relpaths] if isinstance(relpaths, str) else list(relpaths)
+    if path is not None:
+        p = Path(path).expanduser()
+        if p.is_file():
+            return p
+        if p.is_dir():
+            for rel in relpaths:
+                for candidate in (p / rel, p / Path(rel).name):
+                    if candidate.exists():
+                        return candidate
+            raise DataNotFoundError(f"no {what} in folder {p}: expected one of "
+                                    f"{[Path(r).name for r in relpaths]}")
+        raise DataNotFoundError(f"{what} {p} does not exist")
+    for rel in relpaths:
+        found = find_file(rel)
+        if found is not None:
+            return found
+    raise DataNotFoundError(not_found_message(relpaths[0], download_name, what))
+
+
+def resolve_dir(path, relpath, download_name=None, what="data folder"):
+    """The folder a folder-loader should read (``aclImdb``, ``ml-100k``, ...).
+
+    A given ``path`` may be the folder itself or its parent (then
+    ``path/relpath`` is used); None searches the data dir and the cache.
+    """
+    if path is None:
+        return resolve(None, relpath, download_name, what)
+    p = Path(path).expanduser()
+    if p.is_file():
+        p = p.parent
+    if not p.is_dir():
+        raise DataNotFoundError(f"{what} {p} does not exist")
+    return p / relpath if (p / relpath).is_dir() else p
+
+
+def not_found_message(relpath, download_name=None, what="data file", first_line=None):
+    """How to supply ``relpath`` by hand (used by loaders and by download)."""
+    if first_line is None:
+        looked = [str(d) for d in [find_data_dir(), cache_dir()] if d is not None]
+        first_line = f"could not find {relpath!r} ({what}); looked in: {', '.join(looked)}."
+    lines = [first_line]
+    if download_name:
+        lines.append(f"  - download it: md.datasets.download({download_name!r}), or")
+    lines.append(f"  - put it by hand at {cache_dir() / relpath} (set ${ENV_CACHE_DIR} to move the cache), or")
+    lines.append(f"  - point ${ENV_DATA_DIR} at a folder holding {relpath}, or pass its path to the "
+                 f"loader (lessons: --data PATH).")
+    return "\n".join(lines)
