@@ -60,7 +60,7 @@ def load_tweets(path):
     return datasets.vader_binary(datasets.load_vader(p, which="tweets"))
 
 
-data = load_tweets(L.data)
+data = load_tweets(L.real_data("vader-tweets"))
 texts, labels = data["texts"], np.asarray(data["labels"])
 order = np.random.default_rng(L.seed).permutation(len(texts))
 n_val = len(texts) // 5                                   # hold out 20%

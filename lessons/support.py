@@ -59,6 +59,24 @@ class Lesson:
         mode = "quick" if self.quick else "full"
         print(f"== {self.name}  ({mode} run, backend {self.backend}, seed {self.seed}) ==")
 
+    def real_data(self, download_name: str):
+        """Path of the real dataset: ``--data``, else a verified download when ``--download``
+        was given, else None (the lesson uses its embedded, generated data).
+
+        A failed download (offline, checksum mismatch) is not fatal: the lesson says
+        why and falls back to the embedded data.
+        """
+        if self.data:
+            return self.data
+        if not self.download:
+            return None
+        from minidl import datasets
+        try:
+            self.data = str(datasets.download(download_name))
+        except (datasets.DownloadError, OSError) as exc:
+            print(f"[data] could not download {download_name!r}; using the embedded data instead.\n{exc}")
+        return self.data
+
     # --- recording results
     def headline(self, label: str, value: float, baseline: float | None = None,
                  higher_is_better: bool = True, fmt: str = ".4g"):

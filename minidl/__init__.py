@@ -22,3 +22,8 @@ import numpy as _np
 float32, float64, int64 = _np.float32, _np.float64, _np.int64
 __version__ = "0.1.0"
 from . import nn  # noqa: E402,F401
+from . import optim, metrics, models, train  # noqa: E402,F401
+from .io import save, load, CheckpointError  # noqa: E402,F401
+from .nn.scan import scan  # noqa: E402,F401
+from . import manifold  # noqa: E402,F401
+from . import data, datasets  # noqa: E402,F401

@@ -2,3 +2,11 @@
 from .layer import Layer, Parameter, parameter  # noqa: F401
 from .dense import Dense  # noqa: F401
 from . import init  # noqa: F401
+from .activations import ReLU, Sigmoid, Tanh, Softmax, LogSoftmax  # noqa: F401
+from .embedding import Embedding  # noqa: F401
+from .core import Mean, PaddingMask, Dropout, Flatten, Fn  # noqa: F401
+from .combinators import Serial, Parallel, Branch  # noqa: F401
+from .scan import scan  # noqa: F401
+from .cells import RNNCell, GRUCell, LSTMCell  # noqa: F401
+from .recurrent import RNN, GRU, LSTM, Bidirectional  # noqa: F401
+from .diagnostics import grad_norms_through_time  # noqa: F401

@@ -1,0 +1,215 @@
+"""Sequence layers: RNN, GRU, LSTM (a cell scanned over time) and Bidirectional.
+
+    layer = nn.LSTM(n_units)                 # or nn.GRU, nn.RNN
+    ys = layer(x)                            # x (B, T, D) -> ys (B, T, H)   many-to-many
+    nn.LSTM(n_units, return_sequences=False)(x)          -> h (B, H)       many-to-one
+    ys, state = nn.LSTM(n_units, return_state=True)(x)   state: h, or (h, c) for the LSTM
+    ys = layer(x, mask)                      # mask (B, T), 1 = real step, 0 = padding
+    ys = layer(x, initial_state=h0)          # default: zeros
+
+Each layer owns a cell (``layer.cell``: RNNCell, GRUCell, LSTMCell) and runs it
+with ``md.scan`` -- the readable path, where BPTT is plain autograd.  GRU and
+LSTM by default take the fused path instead (``minidl/ops/fused_rnn.py``: one
+Function for the whole sequence, hand-written BPTT, the same ``cell.W`` and
+``cell.b``); ``fused=False`` forces the readable path.  Both give the same
+values and gradients (tests/test_fused_rnn.py).
+
+Padding.  With a mask, a padded step neither changes the state nor receives
+gradient -- the state is carried through it:
+
+    h_t = m_t * h_new + (1 - m_t) * h_{t-1}        (and c_t likewise)
+    y_t = m_t * h_t                                (padded outputs are 0)
+
+so the final state is the state after the LAST REAL step of each sequence,
+which is what ``return_sequences=False`` returns (many-to-one).
+
+``reverse=True`` reads the sequence from the last step to the first (outputs
+still in time order); ``Bidirectional(layer)`` pairs a layer with a reversed
+copy that has its own weights.  Deep RNNs are plain stacks:
+``nn.Serial(nn.LSTM(64), nn.LSTM(64))``.
+"""
+from __future__ import annotations
+
+from .. import backend, ops
+from ..autograd import Tensor
+from ..ops import fused_rnn
+from .cells import GRUCell, LSTMCell, RNNCell
+from .layer import Layer
+from .scan import scan
+
+
+def _hidden(state):
+    """h from a carry: the LSTM carries (h, c), the others just h."""
+    return state[0] if isinstance(state, tuple) else state
+
+
+def _carry_through(m, new, old):
+    """m * new + (1 - m) * old, for a state or a tuple of states (m: (B, 1))."""
+    if isinstance(new, tuple):
+        return tuple(_carry_through(m, n, o) for n, o in zip(new, old))
+    return m * new + (1 - m) * old
+
+
+class _Recurrent(Layer):
+    """What RNN, GRU and LSTM share: argument checks, masks, scan, output selection."""
+
+    def __init__(self, cell, return_sequences=True, return_state=False, reverse=False):
+        super().__init__()
+        self.cell = cell
+        self.n_units = cell.n_units
+        self.return_sequences, self.return_state = return_sequences, return_state
+        self.reverse = reverse
+
+    @property
+    def name(self):
+        return f"{type(self).__name__}_{self.n_units}"
+
+    def __repr__(self):                  # one line, like Dense: the cell is an implementation detail
+        return self.name
+
+    def forward(self, x, mask=None, initial_state=None):
+        """x (B, T, D); mask (B, T) or None; initial_state h0 (B, H) [or (h0, c0)] or None (zeros)."""
+        if x.ndim != 3:
+            raise ValueError(f"{self.name}: expected a batch of sequences (batch, time, features), "
+                             f"got an input of shape {tuple(x.shape)}")
+        B, T, D = x.shape
+        if not self.cell.built:
+            self.cell.build(D)
+        if D != self.cell.n_in:
+            raise ValueError(f"{self.name}: input of shape {tuple(x.shape)} does not fit W of shape "
+                             f"{tuple(self.cell.W.shape)} (the feature axis must be {self.cell.n_in})")
+        m = self._mask_array(mask, x)
+        state = self.cell.initial_state(B, like=x) if initial_state is None else initial_state
+        self._check_state(state, B)
+        ys, state = self._run(x, state, m)
+        out = ys if self.return_sequences else _hidden(state)
+        return (out, state) if self.return_state else out
+
+    def _run(self, x, state, m):
+        """The readable path: the cell scanned over time (subclasses may take a fused path)."""
+        if m is None:
+            return scan(self.cell, x, state, axis=1, reverse=self.reverse)
+
+        def step(inputs, carry):
+            x_t, m_t = inputs                              # (B, D), (B, 1)
+            _, new = self.cell(x_t, carry)
+            new = _carry_through(m_t, new, carry)          # padded steps keep the old state
+            return m_t * _hidden(new), new
+
+        return scan(step, (x, Tensor(m[..., None])), state, axis=1, reverse=self.reverse)
+
+    def _mask_array(self, mask, x):
+        """mask -> a backend array (B, T) in x's dtype (1 = real step), or None."""
+        if mask is None:
+            return None
+        data = mask.data if isinstance(mask, Tensor) else mask
+        m = backend.to_backend(data, x.backend).astype(x.dtype)
+        if m.shape != x.shape[:2]:
+            raise ValueError(f"{self.name}: mask of shape {tuple(m.shape)} does not fit the input of "
+                             f"shape {tuple(x.shape)} (expected (batch, time) = {tuple(x.shape[:2])})")
+        return m
+
+    def _check_state(self, state, B):
+        want = (B, self.n_units)
+        for s in (state if isinstance(state, tuple) else (state,)):
+            if tuple(s.shape) != want:
+                raise ValueError(f"{self.name}: initial state of shape {tuple(s.shape)} should be "
+                                 f"{want} (batch, n_units)")
+
+    def reversed_copy(self):
+        """A new layer with the same settings reading the sequence the other way (own, fresh weights)."""
+        raise NotImplementedError
+
+
+class RNN(_Recurrent):
+    """Vanilla RNN over a sequence: h_t = g(W_h [h_{t-1}, x_t] + b_h) (see nn.RNNCell).
+
+    x (B, T, D) -> ys (B, T, H), or h_T (B, H) with return_sequences=False.
+    Always the readable scan path (there is no fused RNN Function).
+    """
+
+    def __init__(self, n_units, activation="tanh", init="glorot", return_sequences=True,
+                 return_state=False, reverse=False):
+        super().__init__(RNNCell(n_units, activation, init), return_sequences, return_state, reverse)
+
+    def reversed_copy(self):
+        return RNN(self.n_units, self.cell.activation, self.cell.init, self.return_sequences,
+                   self.return_state, not self.reverse)
+
+
+class GRU(_Recurrent):
+    """GRU over a sequence (see nn.GRUCell for the equations and the W slices [u | r | h']).
+
+    x (B, T, D) -> ys (B, T, H), or h_T (B, H) with return_sequences=False.
+    fused=True (default) runs ops.fused_rnn.GRUSequence; fused=False the scan of the cell.
+    """
+
+    def __init__(self, n_units, return_sequences=True, return_state=False, reverse=False, fused=True):
+        super().__init__(GRUCell(n_units), return_sequences, return_state, reverse)
+        self.fused = fused
+
+    def _run(self, x, h0, m):
+        if not self.fused:
+            return super()._run(x, h0, m)
+        return fused_rnn.gru_sequence(x, h0, self.cell.W, self.cell.b, mask=m, reverse=self.reverse)
+
+    def reversed_copy(self):
+        return GRU(self.n_units, self.return_sequences, self.return_state, not self.reverse, self.fused)
+
+
+class LSTM(_Recurrent):
+    """LSTM over a sequence (see nn.LSTMCell for the equations and the W slices [f | i | g | o]).
+
+    x (B, T, D) -> ys (B, T, H), or h_T (B, H) with return_sequences=False;
+    the state is (h, c), each (B, H).
+    fused=True (default) runs ops.fused_rnn.LSTMSequence; fused=False the scan of the cell.
+    """
+
+    def __init__(self, n_units, return_sequences=True, return_state=False, reverse=False, fused=True):
+        super().__init__(LSTMCell(n_units), return_sequences, return_state, reverse)
+        self.fused = fused
+
+    def _run(self, x, state, m):
+        if not self.fused:
+            return super()._run(x, state, m)
+        h0, c0 = state
+        ys, h, c = fused_rnn.lstm_sequence(x, h0, c0, self.cell.W, self.cell.b, mask=m,
+                                           reverse=self.reverse)
+        return ys, (h, c)
+
+    def reversed_copy(self):
+        return LSTM(self.n_units, self.return_sequences, self.return_state, not self.reverse, self.fused)
+
+
+class Bidirectional(Layer):
+    """Run ``layer`` forward in time and a reversed copy of it backward; join along features.
+
+        y_t = [ y_t(forward), y_t(backward) ]          (B, T, 2H)   or (B, 2H) many-to-one
+
+    The backward copy (``reverse=True``) has its own weights, drawn afresh.
+    With a mask, both directions skip the padding, so the backward direction
+    starts at each sequence's last real step.  Many-to-one joins the forward
+    state after the last real step with the backward state after the first step.
+    ``initial_state`` is a pair (forward state, backward state); with
+    ``return_state=True`` on the wrapped layer the result is (ys, (state_fwd, state_bwd)).
+    """
+
+    def __init__(self, layer):
+        super().__init__()
+        if not isinstance(layer, _Recurrent):
+            raise TypeError(f"Bidirectional wraps an nn.RNN, nn.GRU or nn.LSTM, got {type(layer).__name__}")
+        self.forward_layer = layer
+        self.backward_layer = layer.reversed_copy()
+
+    @property
+    def name(self):
+        return f"Bidirectional_{self.forward_layer.name}"
+
+    def forward(self, x, mask=None, initial_state=None):
+        s_fwd, s_bwd = (None, None) if initial_state is None else initial_state
+        out_f = self.forward_layer(x, mask=mask, initial_state=s_fwd)
+        out_b = self.backward_layer(x, mask=mask, initial_state=s_bwd)
+        if not self.forward_layer.return_state:
+            return ops.concat([out_f, out_b], axis=-1)
+        (y_f, state_f), (y_b, state_b) = out_f, out_b
+        return ops.concat([y_f, y_b], axis=-1), (state_f, state_b)

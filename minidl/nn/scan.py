@@ -1,0 +1,91 @@
+"""``scan``: run a step function along the time axis, carrying a state.
+
+The course's ``scan`` (Trax ``tl.Scan``, JAX ``lax.scan``) in one picture:
+
+    init ──► fn ──► fn ──► fn ──► carry        (the final state)
+             ▲ │    ▲ │    ▲ │
+            x_1 y_1 x_2 y_2 x_3 y_3            ys = [y_1, y_2, y_3]
+
+    def scan(fn, xs, init):
+        carry, ys = init, []
+        for x_t in xs:
+            y_t, carry = fn(x_t, carry)
+            ys.append(y_t)
+        return ys, carry
+
+That loop *is* the implementation below; the rest is bookkeeping for tensors.
+Every step is made of ordinary differentiable ops, so ``loss.backward()``
+walks the unrolled graph from the last step to the first: backpropagation
+through time (BPTT) falls out of autograd, with nothing written for it.
+
+Shapes (``axis=1``, batch-first, the minidl convention):
+
+    xs     (B, T, ...)  a Tensor, or a tuple of them with the same T (e.g. inputs and a mask);
+                        fn sees x_t of shape (B, ...) -- or the tuple of slices
+    init   any carry fn accepts: a Tensor (B, H) or a tuple of them (h, c)
+    ys     (B, T, ...)  the y_t stacked back along ``axis`` (a tuple if fn returns a tuple)
+    carry  the state after the last step
+
+``reverse=True`` visits t = T-1, ..., 0 (the backward half of a bidirectional
+RNN) but still returns ys in the original time order, so ys[:, t] always
+belongs to x[:, t].
+"""
+from __future__ import annotations
+
+from .. import ops
+from ..autograd import Tensor, as_tensor
+
+
+def scan(fn, xs, init, axis: int = 1, reverse: bool = False):
+    """Apply ``fn(x_t, carry) -> (y_t, carry)`` along ``axis`` of ``xs``; return ``(ys, carry)``.
+
+    fn       -- a function or a Layer (e.g. an ``nn.LSTMCell``);
+    xs       -- a Tensor (B, T, ...) or a tuple of Tensors sharing the length T along ``axis``;
+    init     -- the initial carry (a Tensor or a tuple of Tensors);
+    axis     -- the time axis (1 for batch-first sequences);
+    reverse  -- visit the steps from last to first (ys are still in time order).
+
+    y_t may be a Tensor, a tuple of Tensors, or None (then ys is None).
+    """
+    single = not isinstance(xs, (tuple, list))
+    seqs = [xs] if single else list(xs)
+    like = next((s for s in seqs if isinstance(s, Tensor)), None)
+    seqs = [as_tensor(s, like) for s in seqs]
+    axis = axis % seqs[0].ndim
+    T = seqs[0].shape[axis]
+    for s in seqs:
+        if s.shape[axis] != T:
+            raise ValueError(f"scan: every sequence needs the same length along axis {axis}, got "
+                             f"shapes {[tuple(s.shape) for s in seqs]}")
+    if T == 0:
+        raise ValueError(f"scan: the sequence of shape {tuple(seqs[0].shape)} has no steps along "
+                         f"axis {axis}")
+
+    steps = [unstack(s, axis) for s in seqs]          # per sequence: T slices
+    carry = init
+    ys = [None] * T
+    for t in (range(T - 1, -1, -1) if reverse else range(T)):
+        x_t = steps[0][t] if single else tuple(s[t] for s in steps)
+        ys[t], carry = fn(x_t, carry)
+    return _stack_outputs(ys, axis), carry
+
+
+def unstack(x: Tensor, axis: int):
+    """The T slices of ``x`` along ``axis``, each with that axis removed.
+
+    One ``split`` node rather than T indexing nodes: the backward of x[:, t]
+    would scatter into a fresh zeros array of x's full shape at every step
+    (O(T^2) work), while split's backward joins all T gradients in one concat.
+    """
+    T = x.shape[axis]
+    slice_shape = x.shape[:axis] + x.shape[axis + 1:]
+    return [ops.reshape(piece, slice_shape) for piece in ops.split(x, T, axis=axis)]
+
+
+def _stack_outputs(ys, axis):
+    first = ys[0]
+    if first is None:
+        return None
+    if isinstance(first, tuple):                       # fn returned several outputs per step
+        return tuple(ops.stack([y[k] for y in ys], axis=axis) for k in range(len(first)))
+    return ops.stack(ys, axis=axis)
