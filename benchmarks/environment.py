@@ -1,0 +1,142 @@
+"""What machine and software a timing came from: CPU/GPU names, versions, threads.
+
+A benchmark number without its machine is meaningless, so every result row
+carries these facts.  Everything here is read without importing the heavy
+optional libraries where possible (versions come from package metadata), and
+nothing here fails when torch, CuPy or threadpoolctl are absent.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import os
+import platform
+
+
+def cpu_model() -> str:
+    """The CPU's marketing name (from /proc/cpuinfo on Linux, else ``platform``)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.lower().startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown CPU"
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (a container's CPU set, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:          # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def gpu_name() -> str | None:
+    """Name of the current CUDA device via CuPy, or None when there is no usable GPU."""
+    from minidl import backend
+    if backend.cupy_unavailable_reason() is not None:
+        return None
+    cp = importlib.import_module("cupy")
+    try:
+        props = cp.cuda.runtime.getDeviceProperties(cp.cuda.Device().id)
+        name = props["name"]
+        return name.decode() if isinstance(name, bytes) else str(name)
+    except Exception:               # exotic builds: the name is nice to have, not essential
+        return "CUDA device"
+
+
+def device_name(framework: str, device: str) -> str:
+    """Human-readable device a runner used: the GPU's name on GPU, the CPU's otherwise."""
+    if device == "cupy":
+        return gpu_name() or "CUDA device"
+    if framework == "torch" and device.startswith("cuda"):
+        torch = importlib.import_module("torch")
+        return torch.cuda.get_device_name()
+    return cpu_model()
+
+
+def version_of(dist: str) -> str | None:
+    """Installed version of a distribution, or None (never imports it)."""
+    for name in (dist,) if dist != "cupy" else ("cupy", "cupy-cuda12x", "cupy-cuda13x", "cupy-cuda11x"):
+        try:
+            return importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+def versions() -> dict:
+    import numpy
+    import minidl
+    return {"python": platform.python_version(), "numpy": numpy.__version__,
+            "minidl": minidl.__version__, "cupy": version_of("cupy"), "torch": version_of("torch")}
+
+
+_THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+               "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+
+
+def blas_threads() -> tuple[int, str]:
+    """How many threads NumPy's BLAS uses, and how we know.
+
+    Best source: ``threadpoolctl`` (asks the loaded BLAS library itself), used
+    only if it happens to be installed.  Otherwise the environment variables
+    that OpenBLAS/MKL read at start-up; otherwise their default, one thread per
+    usable core.
+    """
+    try:
+        threadpoolctl = importlib.import_module("threadpoolctl")
+        for info in threadpoolctl.threadpool_info():
+            if info.get("user_api") == "blas":
+                return int(info["num_threads"]), f"threadpoolctl ({info.get('internal_api')})"
+    except ImportError:
+        pass
+    except Exception:               # a broken threadpoolctl must not stop a benchmark
+        pass
+    for var in _THREAD_ENV:
+        val = os.environ.get(var, "").strip()
+        if val.isdigit() and int(val) > 0:
+            return int(val), f"${var}"
+    return usable_cores(), "default (one per usable core)"
+
+
+def thread_info(torch_module=None) -> dict:
+    """Thread counts in force: BLAS (and its source), torch's intra-op pool, the env vars."""
+    n, source = blas_threads()
+    info = {"blas_threads": n, "blas_threads_source": source, "usable_cores": usable_cores(),
+            "env": {v: os.environ[v] for v in _THREAD_ENV if v in os.environ}}
+    if torch_module is not None:
+        info["torch_threads"] = torch_module.get_num_threads()
+    return info
+
+
+def machine_summary(torch_module=None) -> dict:
+    """The facts written once at the top of results.json (rows repeat the essentials)."""
+    return {"cpu": cpu_model(), "gpu": gpu_name(), "platform": platform.platform(),
+            "versions": versions(), "threads": thread_info(torch_module)}
+
+
+def request_threads(n: int) -> str | None:
+    """Ask for ``n`` BLAS threads (and, through ``blas_threads()``, as many for torch).
+
+    OpenBLAS and MKL read their thread count once, when NumPy is first
+    imported, so the reliable way is to set the environment variables *before*
+    that -- which ``python -m benchmarks run --threads N`` does.  If NumPy is
+    already loaded (a harness called from Python), threadpoolctl can still
+    change it when installed; otherwise we say so and change nothing.
+    Returns a note when the request could not be honoured, else None.
+    """
+    import sys
+    if "numpy" not in sys.modules:
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[var] = str(n)
+        return None
+    try:
+        threadpoolctl = importlib.import_module("threadpoolctl")
+    except ImportError:
+        return (f"--threads {n} ignored: NumPy was already imported and threadpoolctl is not "
+                "installed; set OMP_NUM_THREADS before starting Python instead")
+    threadpoolctl.threadpool_limits(n, user_api="blas")
+    return None

@@ -1,0 +1,115 @@
+"""The course's models as benchmark workloads (minidl builders), at realistic sizes.
+
+Each model is one function: sizes in, a minidl Layer out (ending in
+LogSoftmax).  ``@register`` says what sizes it runs at, what it sweeps, which
+minidl names it needs, what batch it eats and which matmuls one training step
+performs (see ``registry.py``).  Adding a model = adding one such function
+here (and, for the PyTorch comparison, its twin in ``torch_models.py``).
+
+Size names, shared by all models so sweeps and tables read alike:
+    batch, seq_len, vocab, d_embed, hidden, n_in, n_classes.
+"""
+from __future__ import annotations
+
+from .registry import (register, features, sequence_label, token_targets,
+                       dense_matmuls, recurrent_matmuls)
+
+
+def _nn():
+    # Imported at build time, not import time: the benchmark package must load
+    # (and report "unavailable") even while minidl.nn is still growing.
+    from minidl import nn
+    return nn
+
+
+# ----------------------------------------------------------------------------- MLP
+def _mlp_matmuls(s):
+    B, H = s["batch"], s["hidden"]
+    return (dense_matmuls(B, s["n_in"], H, input_grad=False)
+            + dense_matmuls(B, H, H) + dense_matmuls(B, H, s["n_classes"]))
+
+
+@register("mlp", title="MLP 784-256-256-10",
+          sizes=dict(batch=128, n_in=784, hidden=256, n_classes=10),
+          smoke=dict(batch=4, n_in=16, hidden=8, n_classes=10),
+          sweeps={"smoke": {"batch": [8]},
+                  "quick": {"batch": [32, 512], "hidden": [1024]},
+                  "full": {"batch": [16, 32, 64, 256, 512, 1024], "hidden": [64, 128, 512, 1024, 2048]}},
+          needs=("nn.Serial", "nn.Dense", "nn.ReLU", "nn.LogSoftmax"),
+          data=features, matmuls=_mlp_matmuls)
+def mlp(s):
+    """Dense(H) -> ReLU -> Dense(H) -> ReLU -> Dense(C) -> LogSoftmax, on flat images."""
+    nn = _nn()
+    return nn.Serial(nn.Dense(s["hidden"]), nn.ReLU(), nn.Dense(s["hidden"]), nn.ReLU(),
+                     nn.Dense(s["n_classes"]), nn.LogSoftmax())
+
+
+# ----------------------------------------------------------------------------- Embedding -> Mean
+@register("embed_mean", title="Embedding-Mean-Dense (sentiment)",
+          sizes=dict(batch=64, seq_len=50, vocab=10_000, d_embed=256, n_classes=2),
+          smoke=dict(batch=4, seq_len=6, vocab=50, d_embed=8, n_classes=2),
+          sweeps={"smoke": {"batch": [8]},
+                  "quick": {"batch": [256], "vocab": [100_000]},
+                  "full": {"batch": [16, 256, 1024], "seq_len": [10, 200],
+                           "d_embed": [64, 1024], "vocab": [1_000, 100_000]}},
+          needs=("nn.Serial", "nn.Embedding", "nn.Mean", "nn.Dense", "nn.LogSoftmax"),
+          data=sequence_label,
+          matmuls=lambda s: dense_matmuls(s["batch"], s["d_embed"], s["n_classes"]))
+def embed_mean(s):
+    """The Trax sentiment model: Embedding(V, d) -> Mean over time -> Dense(C) -> LogSoftmax."""
+    nn = _nn()
+    return nn.Serial(nn.Embedding(s["vocab"], s["d_embed"]), nn.Mean(axis=1),
+                     nn.Dense(s["n_classes"]), nn.LogSoftmax())
+
+
+# ----------------------------------------------------------------------------- RNN language models
+_LM_SIZES = dict(batch=32, seq_len=64, vocab=65, d_embed=64, hidden=256, n_classes=65)
+_LM_SMOKE = dict(batch=2, seq_len=5, vocab=20, d_embed=8, hidden=8, n_classes=20)
+_LM_SWEEPS = {"smoke": {"batch": [4]},
+              "quick": {"batch": [8, 128], "hidden": [64, 512], "seq_len": [16, 128]},
+              "full": {"batch": [8, 16, 64, 128], "hidden": [64, 128, 512], "seq_len": [16, 32, 128]}}
+
+
+def _lm_matmuls(n_gates, recurrent_blocks=None):
+    def shapes(s):
+        B, T, H = s["batch"], s["seq_len"], s["hidden"]
+        return (recurrent_matmuls(B, T, s["d_embed"], H, n_gates, recurrent_blocks)
+                + dense_matmuls(B * T, H, s["n_classes"]))
+    return shapes
+
+
+@register("lstm_lm", title="LSTM char LM", sizes=_LM_SIZES, smoke=_LM_SMOKE, sweeps=_LM_SWEEPS,
+          needs=("nn.Serial", "nn.Embedding", "nn.LSTM", "nn.Dense", "nn.LogSoftmax"),
+          data=token_targets, matmuls=_lm_matmuls(4))
+def lstm_lm(s):
+    """Character LM: Embedding(V, d) -> LSTM(H) -> Dense(V) -> LogSoftmax, a prediction per step."""
+    nn = _nn()
+    return nn.Serial(nn.Embedding(s["vocab"], s["d_embed"]), nn.LSTM(s["hidden"]),
+                     nn.Dense(s["n_classes"]), nn.LogSoftmax())
+
+
+@register("gru_lm", title="GRU char LM", sizes=_LM_SIZES, smoke=_LM_SMOKE,
+          sweeps={k: {"hidden": v["hidden"]} if k == "quick" else v for k, v in _LM_SWEEPS.items()},
+          needs=("nn.Serial", "nn.Embedding", "nn.GRU", "nn.Dense", "nn.LogSoftmax"),
+          data=token_targets, matmuls=lambda s: _lm_matmuls(3, [2 * s["hidden"], s["hidden"]])(s))
+def gru_lm(s):
+    """Character LM: Embedding(V, d) -> GRU(H) -> Dense(V) -> LogSoftmax."""
+    nn = _nn()
+    return nn.Serial(nn.Embedding(s["vocab"], s["d_embed"]), nn.GRU(s["hidden"]),
+                     nn.Dense(s["n_classes"]), nn.LogSoftmax())
+
+
+# ----------------------------------------------------------------------------- NER tagger
+@register("lstm_tagger", title="Embedding-LSTM-Dense tagger (NER)",
+          sizes=dict(batch=64, seq_len=50, vocab=20_000, d_embed=50, hidden=50, n_classes=17),
+          smoke=dict(batch=2, seq_len=5, vocab=30, d_embed=6, hidden=6, n_classes=5),
+          sweeps={"smoke": {"batch": [4]},
+                  "quick": {"batch": [16, 256]},
+                  "full": {"batch": [16, 256], "seq_len": [20, 100], "hidden": [128, 256]}},
+          needs=("nn.Serial", "nn.Embedding", "nn.LSTM", "nn.Dense", "nn.LogSoftmax"),
+          data=token_targets, matmuls=_lm_matmuls(4))
+def lstm_tagger(s):
+    """The course's NER model: Embedding(V, d) -> LSTM(H) -> Dense(n_tags) -> LogSoftmax."""
+    nn = _nn()
+    return nn.Serial(nn.Embedding(s["vocab"], s["d_embed"]), nn.LSTM(s["hidden"]),
+                     nn.Dense(s["n_classes"]), nn.LogSoftmax())

@@ -1,0 +1,187 @@
+"""Turning result rows into things people read: console table, JSON, CSV, README table.
+
+The JSON (``results.json``) is the source of truth: the console table, the CSV,
+the plots and the README table are all rendered from it, so the README can
+never show a number the harness did not measure.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import math
+import pathlib
+import re
+
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+# Fixed leading CSV columns; sizes become size_<name>, versions version_<lib>.
+CSV_COLUMNS = ["model", "title", "suite", "sweep", "sweep_value", "size_label", "framework",
+               "backend", "device", "dtype", "status", "reason", "median_ms", "min_ms", "max_ms",
+               "q1_ms", "q3_ms", "steps_per_s", "repeats", "steps_per_repeat", "warmup",
+               "torch_ms", "ratio_vs_torch", "gpu_speedup", "matmul_ms", "matmul_gflop",
+               "efficiency", "noisy", "blas_threads", "torch_threads"]
+
+
+# ----------------------------------------------------------------------------- files
+def write_json(results: dict, path) -> pathlib.Path:
+    path = pathlib.Path(path)
+    path.write_text(json.dumps(results, indent=2, default=_jsonable) + "\n")
+    return path
+
+
+def _jsonable(x):
+    if hasattr(x, "item"):            # a stray NumPy scalar
+        return x.item()
+    raise TypeError(f"cannot write {type(x).__name__} to JSON")
+
+
+def load_json(path) -> dict:
+    results = json.loads(pathlib.Path(path).read_text())
+    if not isinstance(results, dict) or "rows" not in results:
+        raise ValueError(f"{path} is not a benchmark results file (no 'rows'); "
+                         "make one with python -m benchmarks run")
+    return results
+
+
+def flat_row(row: dict) -> dict:
+    flat = {k: row.get(k) for k in CSV_COLUMNS}
+    for k, v in row.get("sizes", {}).items():
+        flat[f"size_{k}"] = v
+    for k, v in (row.get("versions") or {}).items():
+        flat[f"version_{k}"] = v
+    return flat
+
+
+def write_csv(results: dict, path) -> pathlib.Path:
+    path = pathlib.Path(path)
+    flats = [flat_row(r) for r in results["rows"]]
+    extra = sorted({k for f in flats for k in f} - set(CSV_COLUMNS))
+    with path.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=CSV_COLUMNS + extra, restval="")
+        w.writeheader()
+        for flat in flats:
+            w.writerow({k: ("" if v is None else v) for k, v in flat.items()})
+    return path
+
+
+# ----------------------------------------------------------------------------- number formats
+def _ms(x):
+    if x is None:
+        return "-"
+    return f"{x:.3g}" if x < 10 else f"{x:.1f}"
+
+
+def _x(x):
+    """A ratio: 1.27x, 0.85x, 12.4x (and 0.00461x for the odd tiny one)."""
+    if x is None or not math.isfinite(x):
+        return "-"
+    return f"{x:.2f}x" if 0.01 <= x < 10 else f"{x:.3g}x"
+
+
+def _pct(x):
+    if x is None:
+        return "-"
+    return "<1%" if x < 0.005 else f"{100 * x:.0f}%"
+
+
+def _sizes_short(row):
+    """Base point: all sizes; sweep point: only the size that varies."""
+    if row.get("sweep"):
+        return f"{row['sweep']}={row['sweep_value']}"
+    return row["size_label"]
+
+
+# ----------------------------------------------------------------------------- console
+def console_table(results: dict) -> str:
+    """One line per minidl measurement, with its PyTorch twin and GPU speed-up folded in."""
+    header = ["model", "sizes", "backend", "ms/step", "min-max ms", "steps/s",
+              "torch ms", "minidl/torch", "GPU speed-up", "BLAS share"]
+    lines = [header]
+    for r in results["rows"]:
+        if r["framework"] != "minidl":
+            continue
+        if r["status"] != "ok":
+            lines.append([r["model"], _sizes_short(r), r["backend"], f"{r['status']}: {r['reason']}"])
+            continue
+        lines.append([r["model"], _sizes_short(r), r["backend"], _ms(r["median_ms"]),
+                      f"{_ms(r['min_ms'])}-{_ms(r['max_ms'])}", f"{r['steps_per_s']:.1f}",
+                      _ms(r.get("torch_ms")), _x(r.get("ratio_vs_torch")),
+                      _x(r.get("gpu_speedup")), _pct(r.get("efficiency"))])
+    widths = [max(len(line[i]) for line in lines if len(line) > i and len(line) == len(header))
+              for i in range(len(header))]
+    out = []
+    for line in lines:
+        if len(line) < len(header):        # an unavailable/error row: let the reason run on
+            out.append("  ".join(c.ljust(w) for c, w in zip(line[:3], widths)) + "  " + line[3])
+        else:
+            out.append("  ".join(c.ljust(w) for c, w in zip(line, widths)))
+    out.insert(1, "-" * max(len(s) for s in out))
+    return "\n".join(out + [""] + [machine_line(results)] + [f"note: {n}" for n in results.get("notes", [])])
+
+
+def machine_line(results: dict) -> str:
+    m = results.get("machine", {})
+    v, t = m.get("versions", {}), m.get("threads", {})
+    parts = [f"CPU: {m.get('cpu', '?')}"]
+    if m.get("gpu"):
+        parts.append(f"GPU: {m['gpu']}")
+    parts.append(f"BLAS threads: {t.get('blas_threads', '?')}")
+    if t.get("torch_threads") is not None:
+        parts.append(f"torch threads: {t['torch_threads']}")
+    libs = ", ".join(f"{k} {v[k]}" for k in ("minidl", "numpy", "cupy", "torch", "python") if v.get(k))
+    return "; ".join(parts) + f"; {libs}; suite {results.get('suite', '?')}, {results.get('dtype', 'float32')}"
+
+
+# ----------------------------------------------------------------------------- README
+def readme_table(results: dict, include_sweeps: bool = False) -> str:
+    """A Markdown table of the (base-point) results and the machine they came from.
+
+    The PyTorch and GPU columns appear only when the results have such numbers.
+    """
+    rows = [r for r in results["rows"]
+            if r["framework"] == "minidl" and (include_sweeps or not r.get("sweep"))]
+    has_torch = any(r.get("torch_ms") is not None for r in rows)
+    has_gpu = any(r.get("gpu_speedup") is not None for r in rows)
+    head = ["Model", "Sizes", "Backend", "minidl ms/step"]
+    head += ["PyTorch ms/step", "minidl / PyTorch"] if has_torch else []
+    head += ["GPU speed-up"] if has_gpu else []
+    head += ["BLAS share"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        cells = [r["model"], _sizes_short(r) if include_sweeps else r["size_label"], r["backend"]]
+        if r["status"] != "ok":
+            cells.append(f"{r['status']}: {_md_escape(r['reason'])}")
+            cells += [""] * (len(head) - len(cells))
+        else:
+            cells.append(_ms(r["median_ms"]))
+            if has_torch:
+                cells += [_ms(r.get("torch_ms")), _x(r.get("ratio_vs_torch"))]
+            if has_gpu:
+                cells.append(_x(r.get("gpu_speedup")))
+            cells.append(_pct(r.get("efficiency")))
+        lines.append("| " + " | ".join(cells) + " |")
+    foot = [f"Measured on {machine_line(results)}.",
+            "Times are the median of interleaved repeats after warm-up (float32, one SGD step: "
+            "forward + backward + update). *BLAS share*: time of the step's matmuls alone / step time. "
+            "Generated by `python -m benchmarks readme-table`."]
+    foot += [f"Note: {n}" for n in results.get("notes", [])]
+    return "\n".join(lines) + "\n\n" + "\n\n".join(foot) + "\n"
+
+
+def _md_escape(s):
+    return (s or "").replace("|", "\\|").replace("\n", " ")
+
+
+def update_readme(readme_path, table: str) -> None:
+    """Replace the text between the bench markers of ``readme_path`` with ``table``.
+
+    Everything outside the markers is left byte for byte as it was; the markers stay.
+    """
+    path = pathlib.Path(readme_path)
+    text = path.read_text()
+    pattern = re.compile(re.escape(START) + r".*?" + re.escape(END), re.DOTALL)
+    if len(pattern.findall(text)) != 1:
+        raise ValueError(f"{path} needs exactly one {START} ... {END} block "
+                         f"(found {len(pattern.findall(text))})")
+    block = f"{START}\n{table.rstrip()}\n{END}"
+    path.write_text(pattern.sub(lambda _: block, text))
