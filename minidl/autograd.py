@@ -123,6 +123,7 @@ class Tensor:
             grad = xp.ones_like(self.data)
         else:
             grad = grad.data if isinstance(grad, Tensor) else xp.asarray(grad, dtype=self.dtype)
+            grad = grad.copy()             # the caller's array must never become a .grad
             if grad.shape != self.shape:
                 raise ValueError(f"backward(grad): grad shape {grad.shape} != tensor shape {self.shape}")
         run_backward(self, grad, retain_graph)
@@ -226,6 +227,9 @@ class Function:
                                (None for an input with no gradient, e.g. ids)
 
     ``forward`` may save what ``backward`` needs on ``self`` (``self.y = y``).
+    ``self.needs_input_grad`` (one bool per input) lets backward skip work.
+    ``backward`` must not modify ``gy`` in place: the same array may already be
+    another tensor's gradient.
     A Function object is used once: ``Sigmoid()(x)``.
     """
 
@@ -233,10 +237,13 @@ class Function:
         like = next((t for t in inputs if isinstance(t, Tensor)), None)
         tensors = [as_tensor(x, like) for x in inputs]
         _check_same_backend(self, tensors)
+        # Known before forward, so backward can skip gradients nobody asked for
+        # (dL/dx of the input batch is a whole wasted matmul in a Dense layer).
+        self.needs_input_grad = tuple(t.requires_grad and is_grad_enabled() for t in tensors)
         outs = self.forward(*[t.data for t in tensors])
         multi = isinstance(outs, tuple)
         outs = outs if multi else (outs,)
-        needs = is_grad_enabled() and any(t.requires_grad for t in tensors)
+        needs = any(self.needs_input_grad)
         results = tuple(Tensor(o, requires_grad=needs and o.dtype.kind == "f") for o in outs)
         if needs:
             self.inputs = tensors
@@ -310,6 +317,7 @@ def run_backward(root: Tensor, grad, retain_graph: bool = False):
     # Gradients waiting for their producer, keyed by (producer, output index) rather
     # than by tensor: an intermediate may already be garbage once its consumers freed it.
     pending = {(id(root._ctx), root._out_index): grad}
+    owned = set()                  # ids of arrays already handed to a leaf as its .grad
     for fn in _topological_order(root):
         gys = [pending.pop((id(fn), i), None) for i in range(len(fn.out_meta))]
         if all(g is None for g in gys):
@@ -329,7 +337,7 @@ def run_backward(root: Tensor, grad, retain_graph: bool = False):
             if g.shape != t.shape:
                 raise GradShapeError(fn, g.shape, t.shape)
             if t._ctx is None:
-                _accumulate_leaf(t, g)
+                _accumulate_leaf(t, g, owned)
             else:
                 key = (id(t._ctx), t._out_index)
                 pending[key] = g if key not in pending else pending[key] + g
@@ -337,11 +345,24 @@ def run_backward(root: Tensor, grad, retain_graph: bool = False):
             _free(fn)
 
 
-def _accumulate_leaf(t: Tensor, g):
+def _accumulate_leaf(t: Tensor, g, owned=None):
+    """t.grad += g, where t.grad must never alias an array that someone else also holds.
+
+    A gradient array that owns its memory (``g.base is None``) and was not handed
+    to another leaf in this backward pass is adopted as it is; views and repeats
+    are copied.  (Adopting saves a full copy of, say, a 10 MB embedding gradient
+    every step; the copy is what protects ``a + b``, whose backward returns the
+    same array for both, from ``clip_grad_norm`` scaling one leaf's grad in place.)
+    """
     if g.dtype != t.dtype:
         g = g.astype(t.dtype)
-    # a fresh array, never an alias of an array another node may still hold
-    t.grad = g.copy() if t.grad is None else t.grad + g
+    if t.grad is not None:
+        t.grad = t.grad + g
+    elif owned is None or g.base is not None or id(g) in owned:
+        t.grad = g.copy()
+    else:
+        owned.add(id(g))
+        t.grad = g
 
 
 def _free(fn: Function):

@@ -205,3 +205,18 @@ def test_custom_function_with_wrong_gradient_shape_is_caught():
     x = md.tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(ValueError, match=r"shape \(\) for an input of shape \(2,\)"):
         Bad()(x).backward()
+
+
+def test_leaf_grads_never_alias_each_other():
+    # Add's backward hands the same array to both inputs; scaling one leaf's grad
+    # in place (as clip_grad_norm does) must not change the other's.
+    a = md.tensor([1.0, 2.0], requires_grad=True)
+    b = md.tensor([3.0, 4.0], requires_grad=True)
+    (a + b).sum().backward()
+    a.grad *= 10
+    np.testing.assert_array_equal(b.grad, [1.0, 1.0])
+    seed = np.array([1.0, 1.0], dtype=np.float32)
+    c = md.tensor([0.0, 0.0], requires_grad=True)
+    (c * 1.0).backward(seed)
+    c.grad *= 5
+    np.testing.assert_array_equal(seed, [1.0, 1.0])

@@ -43,7 +43,9 @@ class Mul(Function):
         return a * b
 
     def backward(self, gy):
-        return sum_to(gy * self.b, self.a.shape), sum_to(gy * self.a, self.b.shape)
+        need_a, need_b = self.needs_input_grad
+        return (sum_to(gy * self.b, self.a.shape) if need_a else None,
+                sum_to(gy * self.a, self.b.shape) if need_b else None)
 
 
 class Div(Function):
@@ -174,6 +176,10 @@ class MatMul(Function):
 
     dL/dA = dL/dY @ B^T  and  dL/dB = A^T @ dL/dY.  1-D operands are treated as
     a row (A) or a column (B) vector, as ``numpy.matmul`` does.
+
+    The common case of a layer, A (..., k) @ W (k, m), is folded into ONE 2-D
+    product (N, k) @ (k, m) with N = prod(...): BLAS is fastest on one big GEMM,
+    and dL/dW then needs no sum over a batch of small products.
     """
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0 or a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
@@ -181,18 +187,26 @@ class MatMul(Function):
                              f"(last axis of the first must equal the "
                              f"{'second-to-last' if b.ndim > 1 else 'only'} axis of the second)")
         self.a, self.b = a, b
+        if a.ndim > 2 and b.ndim == 2:
+            return (a.reshape(-1, a.shape[-1]) @ b).reshape(a.shape[:-1] + (b.shape[1],))
         return a @ b
 
     def backward(self, gy):
-        xp = _xp(gy)
         a, b = self.a, self.b
+        need_a, need_b = self.needs_input_grad
+        if a.ndim >= 2 and b.ndim == 2:                # the layer case: 2-D GEMMs only
+            g2 = gy.reshape(-1, b.shape[1])
+            ga = (g2 @ b.T).reshape(a.shape) if need_a else None
+            gb = a.reshape(-1, a.shape[-1]).T @ g2 if need_b else None
+            return ga, gb
+        xp = _xp(gy)
         a2 = a[None, :] if a.ndim == 1 else a          # a vector is a (1, k) row ...
         b2 = b[:, None] if b.ndim == 1 else b          # ... or a (k, 1) column
         batch = tuple(np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]))
         g2 = gy.reshape(batch + (a2.shape[-2], b2.shape[-1]))
-        ga = g2 @ xp.swapaxes(b2, -1, -2)
-        gb = xp.swapaxes(a2, -1, -2) @ g2
-        return sum_to(ga, a2.shape).reshape(a.shape), sum_to(gb, b2.shape).reshape(b.shape)
+        ga = sum_to(g2 @ xp.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape) if need_a else None
+        gb = sum_to(xp.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(b.shape) if need_b else None
+        return ga, gb
 
 
 # ----------------------------------------------------------------------------- functional API

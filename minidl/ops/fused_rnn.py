@@ -50,15 +50,15 @@ def _sigmoid_(z):
     """z <- σ(z) = 1 / (1 + e^-z), in place (no temporaries: this runs T times per sequence).
 
     For z < -88 (float32) e^-z overflows to inf and 1/inf = 0 is exactly the right
-    limit, so only the warning is silenced.  (exp is about twice as fast as tanh in
+    limit, so only the warning is silenced: the sequence loops run inside
+    ``np.errstate(over="ignore")`` (once per sequence, not once per step).  (exp is about twice as fast as tanh in
     NumPy, hence this form rather than ops.activations.stable_sigmoid.)
     """
     xp = backend.xp_of(z)
-    with np.errstate(over="ignore"):
-        xp.negative(z, out=z)
-        xp.exp(z, out=z)
-        z += 1
-        xp.reciprocal(z, out=z)
+    xp.negative(z, out=z)
+    xp.exp(z, out=z)                  # callers run under np.errstate(over="ignore")
+    z += 1
+    xp.reciprocal(z, out=z)
 
 
 # ============================================================================= one step's gate maths
@@ -95,13 +95,27 @@ def lstm_backward(gates, c_prev, tanh_c, dh, dc_next, dz, dc_prev):
     if k is not None:
         k(gates, c_prev, tanh_c, dh, dc_next, H, dz, dc_prev)
         return
+    xp = backend.xp_of(gates)
     f, i, g, o = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]
-    dc = dc_next + dh * o * (1 - tanh_c * tanh_c)           # h = o tanh(c) adds to dL/dc
-    dz[:, :H] = dc * c_prev * f * (1 - f)
-    dz[:, H:2 * H] = dc * g * i * (1 - i)
-    dz[:, 2 * H:3 * H] = dc * i * (1 - g * g)
-    dz[:, 3 * H:] = dh * tanh_c * o * (1 - o)
-    dc_prev[...] = dc * f
+    # dc = dc_next + dh o (1 - tanh(c)^2): h = o tanh(c) adds to dL/dc
+    dc = tanh_c * tanh_c
+    xp.subtract(1, dc, out=dc)
+    dc *= o
+    dc *= dh
+    dc += dc_next
+    # dL/d(activation) of each gate, written straight into its block of dz ...
+    xp.multiply(dc, c_prev, out=dz[:, :H])                  # f multiplies c_prev
+    xp.multiply(dc, g, out=dz[:, H:2 * H])                  # i multiplies g
+    xp.multiply(dc, i, out=dz[:, 2 * H:3 * H])              # g is multiplied by i
+    xp.multiply(dh, tanh_c, out=dz[:, 3 * H:])              # o multiplies tanh(c)
+    # ... times the activation's derivative, all four gates in one pass:
+    # σ' = s(1 - s) for f, i, o and tanh' = 1 - g^2 for g
+    local = 1 - gates
+    local *= gates
+    xp.multiply(g, g, out=local[:, 2 * H:3 * H])
+    xp.subtract(1, local[:, 2 * H:3 * H], out=local[:, 2 * H:3 * H])
+    dz *= local
+    xp.multiply(dc, f, out=dc_prev)                         # c_t = f c_{t-1} + ...
 
 
 def gru_gates_forward(gates, h_prev, rh):
@@ -223,13 +237,14 @@ class LSTMSequence(_Sequence):
         W_h = W[:self.H]
         hs, cs, tanh_cs = (xp.empty((self.T, B, self.H), dtype=x.dtype) for _ in range(3))
         h, c = h0, c0
-        for t in self.steps():
-            gates[t] += h @ W_h
-            lstm_forward(gates[t], c, cs[t], tanh_cs[t], hs[t])
-            if self.m is not None:
-                _carry_through(self.m[t], hs[t], h)
-                _carry_through(self.m[t], cs[t], c)
-            h, c = hs[t], cs[t]
+        with np.errstate(over="ignore"):
+            for t in self.steps():
+                gates[t] += h @ W_h
+                lstm_forward(gates[t], c, cs[t], tanh_cs[t], hs[t])
+                if self.m is not None:
+                    _carry_through(self.m[t], hs[t], h)
+                    _carry_through(self.m[t], cs[t], c)
+                h, c = hs[t], cs[t]
         self.h0, self.c0, self.W = h0, c0, W
         self.gates, self.hs, self.cs, self.tanh_cs = gates, hs, cs, tanh_cs
         return self.outputs(hs), h.copy(), c.copy()
@@ -240,15 +255,17 @@ class LSTMSequence(_Sequence):
         W_h, W_x = self.W[:H], self.W[H:]
         g_ys = self.output_grads(g_ys)
         dz = xp.empty_like(self.gates)               # dL/d(pre-activations) of every step
-        dh, dc = g_hT, g_cT                          # the gradient reaching h_t, c_t from later steps
+        dh, dc = g_hT.copy(), g_cT                   # the gradient reaching h_t, c_t from later steps
+        spare = xp.empty((B, H), dtype=dz.dtype)     # dc_{t-1} is written here, then buffers swap
         for t in reversed(self.steps()):
-            dh = dh + g_ys[t]
+            dh += g_ys[t]                            # dh is always an array we own
             if m is not None:                        # split between the new state and the carried one
                 dh, dh_carry = dh * m[t], dh * (1 - m[t])
                 dc, dc_carry = dc * m[t], dc * (1 - m[t])
-            dc_prev = xp.empty((B, H), dtype=dz.dtype)
+            dc_prev = spare
             lstm_backward(self.gates[t], self.before(self.cs, self.c0, t), self.tanh_cs[t],
                           dh, dc, dz[t], dc_prev)
+            spare = dc if dc is not g_cT else xp.empty((B, H), dtype=dz.dtype)
             dh, dc = dz[t] @ W_h.T, dc_prev
             if m is not None:
                 dh += dh_carry
@@ -274,15 +291,16 @@ class GRUSequence(_Sequence):
         W_h_c = xp.ascontiguousarray(W[:H, 2 * H:])    # Γr * h -> candidate h'
         hs, rhs = (xp.empty((self.T, B, H), dtype=x.dtype) for _ in range(2))   # h_t, Γr * h_{t-1}
         h = h0
-        for t in self.steps():
-            a = gates[t]
-            a[:, :2 * H] += h @ W_h_ur
-            gru_gates_forward(a, h, rhs[t])
-            a[:, 2 * H:] += rhs[t] @ W_h_c
-            gru_candidate_forward(a, h, hs[t])
-            if self.m is not None:
-                _carry_through(self.m[t], hs[t], h)
-            h = hs[t]
+        with np.errstate(over="ignore"):
+            for t in self.steps():
+                a = gates[t]
+                a[:, :2 * H] += h @ W_h_ur
+                gru_gates_forward(a, h, rhs[t])
+                a[:, 2 * H:] += rhs[t] @ W_h_c
+                gru_candidate_forward(a, h, hs[t])
+                if self.m is not None:
+                    _carry_through(self.m[t], hs[t], h)
+                h = hs[t]
         self.h0, self.W, self.W_h_ur, self.W_h_c = h0, W, W_h_ur, W_h_c
         self.gates, self.hs, self.rhs = gates, hs, rhs
         return self.outputs(hs), h.copy()
