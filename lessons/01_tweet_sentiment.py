@@ -145,6 +145,14 @@ with md.no_grad():
 val_acc = float((val_pred == labels[val_idx]).mean())
 majority = max(labels[val_idx].mean(), 1 - labels[val_idx].mean())
 L.headline("validation accuracy", val_acc, baseline=majority)
+best = int(np.argmax(history["val_loss"]))
+L.show("when to stop",
+       f"validation loss was lowest after epoch {best + 1} of {epochs} "
+       f"({history['val_loss'][best]:.3f}; train accuracy then {history['accuracy'][best]:.3f}, "
+       f"at the end {history['accuracy'][-1]:.3f}).\n"
+       + ("A validation loss that rises while the training loss keeps falling is overfitting: the "
+          "model is memorising its training tweets (and growing over-confident on the ones it gets wrong)."
+          if best < epochs - 1 else "It was still falling: more epochs would help."))
 if "negated" in data:                                     # generated data marks its negations
     neg = np.asarray(data["negated"])[val_idx]
     L.show("accuracy by kind of tweet",

@@ -77,7 +77,7 @@ def write_summary(out: pathlib.Path, results: list[dict]):
                 f" (baseline {h['baseline']:.4g}: {'beaten' if h['beats_baseline'] else 'NOT beaten'})"
             lines.append(f"- **{h['label']}**: {h['value']:.4g}{base}")
         lines.append("")
-        for t in r["texts"][:3]:
+        for t in r["texts"]:
             lines += [f"**{t['title']}**", "", "```", t["text"], "```", ""]
         for f in r["figures"]:
             rel = os.path.relpath(f["path"], out)

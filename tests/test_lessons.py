@@ -40,3 +40,23 @@ def test_quick_run_beats_its_baselines(name, tmp_path):
     assert saved["headlines"] == r["headlines"]
     page = write_summary(tmp_path, [r])
     assert name in page.read_text()
+
+
+def _headline(results, label):
+    return next(h for h in results["headlines"] if h["label"] == label)
+
+
+def test_tweet_lesson_on_real_vader_tweets(shared_data, tmp_path):
+    path = shared_data / "vader_sentiment" / "tweets_GroundTruth.txt"
+    r = run_lesson(find("tweet_sentiment"), data=str(path), quick=False, out=str(tmp_path), seed=0,
+                   backend="numpy")
+    assert _headline(r, "validation accuracy")["value"] >= 0.75
+
+
+def test_gru_lesson_on_tiny_shakespeare_beats_the_bigram(shared_data, tmp_path):
+    """The default (non-quick) budget, on the real corpus: ~2 minutes on 2 cores."""
+    path = shared_data / "shakespeare" / "tinyshakespeare.txt"
+    r = run_lesson(find("char_language_model"), data=str(path), quick=False, out=str(tmp_path), seed=0,
+                   backend="numpy")
+    gru = _headline(r, "GRU validation perplexity")
+    assert gru["value"] < gru["baseline"], gru

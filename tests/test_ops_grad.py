@@ -182,3 +182,12 @@ def test_dropout_gradient_uses_the_same_mask():
     assert 0.6 < kept < 0.8
     np.testing.assert_allclose(y.numpy()[y.numpy() != 0], 1 / 0.7, rtol=1e-6)
     assert F.dropout(x, 0.3, training=False) is x
+
+
+def test_cast_gradient_comes_back_in_the_input_dtype(backend_name):
+    check(lambda t: t.astype(np.float64) * 3, _arr(0, (2, 3)))
+    # through float32 the function is a staircase at h = 1e-6, so check values instead
+    x = md.tensor([1.0, 2.0], dtype=md.float64, requires_grad=True)
+    (x.astype(np.float32) * md.tensor([3.0, 5.0])).sum().backward()
+    assert x.grad.dtype == np.float64
+    np.testing.assert_array_equal(md.backend.asnumpy(x.grad), [3.0, 5.0])
