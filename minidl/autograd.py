@@ -371,45 +371,6 @@ def _free(fn: Function):
     fn.freed = True
 
 
-# ----------------------------------------------------------------------------- grad()
-def _grad_fn(f, argnums, with_value):
-    single = isinstance(argnums, int)
-    nums = (argnums,) if single else tuple(argnums)
-
-    def wrapped(*args):
-        args = list(args)
-        for i in nums:
-            a = args[i]
-            data = a.data if isinstance(a, Tensor) else tensor(a).data
-            args[i] = Tensor(data, requires_grad=True)
-        with contextlib.ExitStack() as stack:
-            if not is_grad_enabled():
-                _grad_enabled.append(True)
-                stack.callback(_grad_enabled.pop)
-            value = f(*args)
-            if not isinstance(value, Tensor):
-                raise TypeError(f"md.grad: f must return a Tensor, got {type(value).__name__}")
-            # a non-scalar output is summed: grad of sum(f(x)), handy for elementwise f
-            (value if value.size == 1 else value.sum()).backward()
-        grads = []
-        for i in nums:
-            g = args[i].grad
-            grads.append(Tensor(g if g is not None else backend.xp_of(args[i].data).zeros_like(args[i].data)))
-        out = grads[0] if single else tuple(grads)
-        return (value.detach(), out) if with_value else out
-    return wrapped
-
-
-def grad(f, argnums=0):
-    """Trax/JAX style: ``grad(f)(x)`` is df/dx at x.  ``grad(lambda x: 3*x**2 + x)(x) == 6x+1``."""
-    return _grad_fn(f, argnums, with_value=False)
-
-
-def value_and_grad(f, argnums=0):
-    """Like ``grad`` but returns ``(f(x), df/dx)`` from one forward pass."""
-    return _grad_fn(f, argnums, with_value=True)
-
-
 def sum_to(g, shape):
     """Undo broadcasting: sum ``g`` down to ``shape`` (leading axes, then size-1 axes)."""
     if g.shape == shape:
