@@ -99,6 +99,31 @@ def gru_lm(s):
                      nn.Dense(s["n_classes"]), nn.LogSoftmax())
 
 
+# The readable path: the same LMs with fused=False, i.e. md.scan over the cell with
+# ~20 graph nodes per step.  Same sizes, same PyTorch twin, so "fused vs scan" is
+# read off one run: lstm_lm vs lstm_lm_scan.
+@register("lstm_lm_scan", title="LSTM char LM, scan path (fused=False)", sizes=_LM_SIZES,
+          smoke=_LM_SMOKE, sweeps={"smoke": {}, "quick": {}, "full": {"hidden": [64, 512]}},
+          needs=("nn.Serial", "nn.Embedding", "nn.LSTM", "nn.Dense", "nn.LogSoftmax"),
+          data=token_targets, matmuls=_lm_matmuls(4))
+def lstm_lm_scan(s):
+    """lstm_lm with the LSTM run as md.scan over its cell (the readable twin of the fused path)."""
+    nn = _nn()
+    return nn.Serial(nn.Embedding(s["vocab"], s["d_embed"]), nn.LSTM(s["hidden"], fused=False),
+                     nn.Dense(s["n_classes"]), nn.LogSoftmax())
+
+
+@register("gru_lm_scan", title="GRU char LM, scan path (fused=False)", sizes=_LM_SIZES,
+          smoke=_LM_SMOKE, sweeps={"smoke": {}, "quick": {}, "full": {"hidden": [64, 512]}},
+          needs=("nn.Serial", "nn.Embedding", "nn.GRU", "nn.Dense", "nn.LogSoftmax"),
+          data=token_targets, matmuls=lambda s: _lm_matmuls(3, [2 * s["hidden"], s["hidden"]])(s))
+def gru_lm_scan(s):
+    """gru_lm with the GRU run as md.scan over its cell."""
+    nn = _nn()
+    return nn.Serial(nn.Embedding(s["vocab"], s["d_embed"]), nn.GRU(s["hidden"], fused=False),
+                     nn.Dense(s["n_classes"]), nn.LogSoftmax())
+
+
 # ----------------------------------------------------------------------------- NER tagger
 @register("lstm_tagger", title="Embedding-LSTM-Dense tagger (NER)",
           sizes=dict(batch=64, seq_len=50, vocab=20_000, d_embed=50, hidden=50, n_classes=17),

@@ -92,7 +92,9 @@ def lstm_tagger(torch, s):
 
 
 TORCH_BUILDERS = {"mlp": mlp, "embed_mean": embed_mean, "lstm_lm": lstm_lm,
-                  "gru_lm": gru_lm, "lstm_tagger": lstm_tagger}
+                  "gru_lm": gru_lm, "lstm_tagger": lstm_tagger,
+                  # minidl's scan-path twins are the same model for PyTorch
+                  "lstm_lm_scan": lstm_lm, "gru_lm_scan": gru_lm}
 
 
 def torch_device(backend_name: str) -> str | None:
