@@ -78,14 +78,21 @@ def _lm_matmuls(n_gates, recurrent_blocks=None):
     return shapes
 
 
+def _sequence_model(s, recurrent, fused=True):
+    """Embedding(V, d) -> recurrent(H) -> Dense(C) -> LogSoftmax: a prediction per step.
+
+    The LMs, their scan-path twins and the tagger differ only in the layer and its sizes."""
+    nn = _nn()
+    layer = getattr(nn, recurrent)(s["hidden"], fused=fused)
+    return nn.Serial(nn.Embedding(s["vocab"], s["d_embed"]), layer, nn.Dense(s["n_classes"]), nn.LogSoftmax())
+
+
 @register("lstm_lm", title="LSTM char LM", sizes=_LM_SIZES, smoke=_LM_SMOKE, sweeps=_LM_SWEEPS,
           needs=("nn.Serial", "nn.Embedding", "nn.LSTM", "nn.Dense", "nn.LogSoftmax"),
           data=token_targets, matmuls=_lm_matmuls(4))
 def lstm_lm(s):
     """Character LM: Embedding(V, d) -> LSTM(H) -> Dense(V) -> LogSoftmax, a prediction per step."""
-    nn = _nn()
-    return nn.Serial(nn.Embedding(s["vocab"], s["d_embed"]), nn.LSTM(s["hidden"]),
-                     nn.Dense(s["n_classes"]), nn.LogSoftmax())
+    return _sequence_model(s, "LSTM")
 
 
 @register("gru_lm", title="GRU char LM", sizes=_LM_SIZES, smoke=_LM_SMOKE,
@@ -94,9 +101,7 @@ def lstm_lm(s):
           data=token_targets, matmuls=lambda s: _lm_matmuls(3, [2 * s["hidden"], s["hidden"]])(s))
 def gru_lm(s):
     """Character LM: Embedding(V, d) -> GRU(H) -> Dense(V) -> LogSoftmax."""
-    nn = _nn()
-    return nn.Serial(nn.Embedding(s["vocab"], s["d_embed"]), nn.GRU(s["hidden"]),
-                     nn.Dense(s["n_classes"]), nn.LogSoftmax())
+    return _sequence_model(s, "GRU")
 
 
 # The readable path: the same LMs with fused=False, i.e. md.scan over the cell with
@@ -108,9 +113,7 @@ def gru_lm(s):
           data=token_targets, matmuls=_lm_matmuls(4))
 def lstm_lm_scan(s):
     """lstm_lm with the LSTM run as md.scan over its cell (the readable twin of the fused path)."""
-    nn = _nn()
-    return nn.Serial(nn.Embedding(s["vocab"], s["d_embed"]), nn.LSTM(s["hidden"], fused=False),
-                     nn.Dense(s["n_classes"]), nn.LogSoftmax())
+    return _sequence_model(s, "LSTM", fused=False)
 
 
 @register("gru_lm_scan", title="GRU char LM, scan path (fused=False)", sizes=_LM_SIZES,
@@ -119,9 +122,7 @@ def lstm_lm_scan(s):
           data=token_targets, matmuls=lambda s: _lm_matmuls(3, [2 * s["hidden"], s["hidden"]])(s))
 def gru_lm_scan(s):
     """gru_lm with the GRU run as md.scan over its cell."""
-    nn = _nn()
-    return nn.Serial(nn.Embedding(s["vocab"], s["d_embed"]), nn.GRU(s["hidden"], fused=False),
-                     nn.Dense(s["n_classes"]), nn.LogSoftmax())
+    return _sequence_model(s, "GRU", fused=False)
 
 
 # ----------------------------------------------------------------------------- NER tagger
@@ -135,6 +136,4 @@ def gru_lm_scan(s):
           data=token_targets, matmuls=_lm_matmuls(4))
 def lstm_tagger(s):
     """The course's NER model: Embedding(V, d) -> LSTM(H) -> Dense(n_tags) -> LogSoftmax."""
-    nn = _nn()
-    return nn.Serial(nn.Embedding(s["vocab"], s["d_embed"]), nn.LSTM(s["hidden"]),
-                     nn.Dense(s["n_classes"]), nn.LogSoftmax())
+    return _sequence_model(s, "LSTM")

@@ -196,7 +196,7 @@ L.show("most positive / most negative words (by learned score)",
        "positive: " + ", ".join(vocab[i] for i in top_pos) + "\n"
        "negative: " + ", ".join(vocab[i] for i in top_neg))
 for word in ("good", "excellent", "great", "bad"):
-    if word in vectorizer._index:
+    if vectorizer.token_to_id(word) != md.data.UNK_ID:           # the word is in the vocabulary
         rare = np.setdiff1d(np.arange(V), frequent)
         near = md.manifold.cosine_neighbours(E, [vectorizer.token_to_id(word)], k=5, exclude_ids=rare)[0]
         L.show(f"nearest words to {word!r}", ", ".join(f"{vocab[i]} ({s:.2f})" for i, s in near))
