@@ -102,16 +102,16 @@ print(model.summary())
 # %% [markdown]
 # ## 5. The training loop, written out
 # For a few full-batch steps we do by hand what an optimizer does:
-#     loss = cross_entropy(model(x), y);   loss.backward();   W -= alpha * dW
-# (cross_entropy applies log-softmax; on outputs that already are log-probabilities
-# that changes nothing, because log_softmax(log_softmax(z)) = log_softmax(z).)
+#     loss = nll_loss(model(x), y);   loss.backward();   W -= alpha * dW
+# (the model ends in LogSoftmax, so its outputs already are log-probabilities and
+# the loss only picks -log p(y); `cross_entropy` is the same loss taken from raw logits.)
 
 # %%
 x_train, y_train = md.tensor(ids[train_idx]), labels[train_idx]
 alpha = 1.0
 manual = []
 for step in range(20):
-    loss = md.losses.cross_entropy(model(x_train), y_train)
+    loss = md.losses.nll_loss(model(x_train), y_train)
     model.zero_grad()
     loss.backward()
     with md.no_grad():
@@ -131,7 +131,7 @@ print("hand-written gradient descent, loss every 5 steps:", " ".join(f"{v:.4f}" 
 epochs = 10 if L.quick else 15
 train_loader = DataLoader(ids[train_idx], labels[train_idx], batch_size=64, seed=L.seed)
 val_loader = DataLoader(ids[val_idx], labels[val_idx], batch_size=256, shuffle=False)
-history = md.train.fit(model, md.losses.cross_entropy, optim.Adam(model, lr=0.01), train_loader,
+history = md.train.fit(model, md.losses.nll_loss, optim.Adam(model, lr=0.01), train_loader,
                        epochs=epochs, val_batches=val_loader, metrics=["accuracy"], progress=not L.quick)
 
 # %% [markdown]

@@ -67,8 +67,9 @@ print(f"bigram validation perplexity: {bigram_ppl:.3f}  (a uniform guess would b
 # ## 3. `scan`: one cell, applied along time
 #     ys, carry = md.scan(fn, xs, init, axis=1)
 # calls fn(x_t, carry) -> (y_t, carry) for t = 1..T and stacks the y_t.  A GRU
-# layer is exactly `scan(GRUCell, x, h0)` (minidl also has a fused whole-sequence
-# version of the same maths, tested equal, that the layer uses for speed).
+# layer is exactly `scan(GRUCell, x, h0)`: `nn.GRU(n)` does that by default, so
+# its backward pass is plain autograd through the slide equations in
+# `minidl/nn/cells.py`.
 
 # %%
 cell = nn.GRUCell(8)
@@ -76,6 +77,31 @@ x_demo = md.tensor(np.random.default_rng(0).normal(size=(2, 5, 3)))     # (batch
 ys, h_last = md.scan(cell, x_demo, cell.initial_state(2))
 L.show("scan over a GRUCell", f"xs {x_demo.shape} -> ys {ys.shape}, final carry {h_last.shape}; "
        f"ys[:, -1] is the final carry: {np.allclose(ys.numpy()[:, -1], h_last.numpy())}")
+
+# %% [markdown]
+# ## 3b. The same numbers, faster: `fused=True`
+# Scanning builds ~20 graph nodes per time step.  `nn.GRU(n, fused=True)` runs the
+# very same equations on the very same `cell.W`, `cell.b` as ONE Function for the
+# whole sequence, with a hand-written backward through time
+# (`minidl/ops/fused_rnn.py`; tests/test_fused_rnn.py proves the two equal in value
+# and every gradient).  We check it here once, then train with it.
+
+# %%
+readable, fused = nn.GRU(32), nn.GRU(32, fused=True)
+x_demo = md.tensor(np.random.default_rng(1).normal(size=(16, 64, 16)))
+y_readable = readable(x_demo)
+fused.cell.build(16)
+fused.cell.W, fused.cell.b = readable.cell.W, readable.cell.b       # share the weights
+timings = {}
+for label, layer in (("readable (scan)", readable), ("fused", fused)):
+    started = time.perf_counter()
+    for _ in range(3):
+        out = layer(md.tensor(x_demo.data, requires_grad=True))
+        out.sum().backward()
+    timings[label] = (time.perf_counter() - started) / 3
+L.show("readable scan vs fused GRU, one forward + backward of (16, 64, 16)",
+       f"largest difference of the outputs: {np.abs(y_readable.numpy() - fused(x_demo).numpy()).max():.2e}\n"
+       + "\n".join(f"{k:>16}: {v * 1e3:6.1f} ms" for k, v in timings.items()))
 
 # %% [markdown]
 # ## 4. The models
@@ -90,8 +116,9 @@ steps = 250 if L.quick else 1000
 eval_every = 50 if L.quick else 100
 
 
-def language_model(Recurrent):
-    return nn.Serial(nn.Embedding(V, d), Recurrent(n), Recurrent(n), nn.Dense(V), nn.LogSoftmax())
+def language_model(Recurrent, **options):
+    return nn.Serial(nn.Embedding(V, d), Recurrent(n, **options), Recurrent(n, **options),
+                     nn.Dense(V), nn.LogSoftmax())
 
 
 def log_perplexity(model, ids, max_chars=20_000):
@@ -100,7 +127,7 @@ def log_perplexity(model, ids, max_chars=20_000):
     model.eval()
     with md.no_grad():
         for x, y in lm_stream_batches(ids[:max_chars], batch_size=16, seq_len=T, drop_last=True):
-            total += md.losses.cross_entropy(model(md.tensor(x)), y).item() * y.size
+            total += md.losses.nll_loss(model(md.tensor(x)), y).item() * y.size
             count += y.size
     model.train()
     return total / count
@@ -112,7 +139,7 @@ def train(model, label):
     running, started = [], time.perf_counter()
     batches = lm_random_windows(train_ids, B, T, steps, seed=L.seed)
     for step, (x, y) in enumerate(batches, 1):
-        loss = md.losses.cross_entropy(model(md.tensor(x)), y)     # averaged over B*T positions
+        loss = md.losses.nll_loss(model(md.tensor(x)), y)          # averaged over B*T positions
         opt.zero_grad()
         loss.backward()
         optim.clip_grad_norm(model, 5.0)                         # BPTT can explode; clip the norm
@@ -128,7 +155,7 @@ def train(model, label):
     return curve
 
 
-gru_model, rnn_model = language_model(nn.GRU), language_model(nn.RNN)
+gru_model, rnn_model = language_model(nn.GRU, fused=True), language_model(nn.RNN)   # RNN: always a scan
 gru_curve = train(gru_model, "GRU")
 rnn_curve = train(rnn_model, "RNN")
 

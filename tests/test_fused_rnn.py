@@ -99,7 +99,7 @@ def test_fused_gru_gradcheck(backend_name, mask, reverse):
 
 @pytest.mark.parametrize("cls", [nn.LSTM, nn.GRU])
 def test_fused_path_is_one_graph_node_over_the_cell_parameters(cls):
-    layer = cls(H)
+    layer = cls(H, fused=True)
     x = md.tensor(np.ones((B, T, D)), requires_grad=True)
     ys = layer(x)
     fn = ys._ctx
@@ -114,7 +114,7 @@ def test_fused_path_is_one_graph_node_over_the_cell_parameters(cls):
 @pytest.mark.parametrize("mask", [None, MASK], ids=["no-mask", "mask"])
 def test_float32_stays_float32(cls, mask):
     """No accidental float64 upcast anywhere: outputs, states and every gradient stay float32."""
-    layer = cls(H, return_state=True)
+    layer = cls(H, return_state=True, fused=True)
     x = md.tensor(np.random.default_rng(0).standard_normal((B, T, D)), requires_grad=True)
     ys, state = layer(x, mask=mask)
     states = state if isinstance(state, tuple) else (state,)
@@ -148,3 +148,12 @@ def test_every_numpy_step_function_has_a_cupy_kernel_twin():
                                "gru_candidate_forward", "gru_candidate_backward", "gru_gates_backward"}
     for name in kernels:                               # each kernel has its NumPy twin of the same name
         assert callable(getattr(fused_rnn, name))
+
+
+@pytest.mark.parametrize("cls", [nn.LSTM, nn.GRU])
+def test_the_readable_path_is_the_default(cls):
+    """Lessons teach with the slide equations: a default layer scans its cell (DESIGN, readability)."""
+    layer = cls(H)
+    assert layer.fused is False
+    ys = layer(md.tensor(np.ones((B, T, D)), requires_grad=True))
+    assert not isinstance(ys._ctx, (fused_rnn.LSTMSequence, fused_rnn.GRUSequence))

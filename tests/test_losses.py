@@ -104,3 +104,20 @@ def test_triplet_loss(negatives, backend_name):
     want = {"mean_neg": l_mean, "closest_neg": l_close, "both": l_mean + l_close}[negatives].mean()
     got = triplet_loss(md.tensor(v1, dtype=md.float64), md.tensor(v2, dtype=md.float64), 0.25, negatives).item()
     assert abs(got - want) < 1e-12
+
+
+@pytest.mark.parametrize("use_mask", [False, True])
+def test_nll_loss_of_log_softmax_equals_cross_entropy_and_gradchecks(use_mask, backend_name):
+    rng = np.random.default_rng(3)
+    z = rng.standard_normal((4, 5, 6))
+    y = rng.integers(0, 6, size=(4, 5))
+    mask = (rng.random((4, 5)) > 0.3).astype(np.float64) if use_mask else None
+    with md.default_dtype("float64"):
+        zt = md.tensor(z, backend_name=backend_name)
+        a = md.losses.nll_loss(md.functional.log_softmax(zt), y, mask=mask)
+        b = md.losses.cross_entropy(zt, y, mask=mask)
+    np.testing.assert_allclose(a.item(), b.item(), rtol=1e-12)
+    report = md.gradcheck(lambda lp: md.losses.nll_loss(lp, y, mask=mask), z)
+    assert report, report
+    with pytest.raises(IndexError, match="target class 7 is out of range for 6 classes"):
+        md.losses.nll_loss(md.tensor(z), np.full((4, 5), 7))

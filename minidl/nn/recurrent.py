@@ -8,11 +8,12 @@
     ys = layer(x, initial_state=h0)          # default: zeros
 
 Each layer owns a cell (``layer.cell``: RNNCell, GRUCell, LSTMCell) and runs it
-with ``md.scan`` -- the readable path, where BPTT is plain autograd.  GRU and
-LSTM by default take the fused path instead (``minidl/ops/fused_rnn.py``: one
-Function for the whole sequence, hand-written BPTT, the same ``cell.W`` and
-``cell.b``); ``fused=False`` forces the readable path.  Both give the same
-values and gradients (tests/test_fused_rnn.py).
+with ``md.scan`` -- the readable path, where BPTT is plain autograd over the
+slide equations in ``nn/cells.py``.  This is the default, so a traceback from
+a lesson lands in the equations.  ``fused=True`` (GRU and LSTM) takes the fast
+path instead: ``minidl/ops/fused_rnn.py``, one Function for the whole sequence
+with hand-written BPTT over the same ``cell.W`` and ``cell.b``.  Both give the
+same values and gradients (tests/test_fused_rnn.py): "the same numbers, faster".
 
 Padding.  With a mask, a padded step neither changes the state nor receives
 gradient -- the state is carried through it:
@@ -141,10 +142,10 @@ class GRU(_Recurrent):
     """GRU over a sequence (see nn.GRUCell for the equations and the W slices [u | r | h']).
 
     x (B, T, D) -> ys (B, T, H), or h_T (B, H) with return_sequences=False.
-    fused=True (default) runs ops.fused_rnn.GRUSequence; fused=False the scan of the cell.
+    fused=False (default) scans the cell; fused=True runs ops.fused_rnn.GRUSequence (faster, same numbers).
     """
 
-    def __init__(self, n_units, return_sequences=True, return_state=False, reverse=False, fused=True):
+    def __init__(self, n_units, return_sequences=True, return_state=False, reverse=False, fused=False):
         super().__init__(GRUCell(n_units), return_sequences, return_state, reverse)
         self.fused = fused
 
@@ -162,10 +163,10 @@ class LSTM(_Recurrent):
 
     x (B, T, D) -> ys (B, T, H), or h_T (B, H) with return_sequences=False;
     the state is (h, c), each (B, H).
-    fused=True (default) runs ops.fused_rnn.LSTMSequence; fused=False the scan of the cell.
+    fused=False (default) scans the cell; fused=True runs ops.fused_rnn.LSTMSequence (faster, same numbers).
     """
 
-    def __init__(self, n_units, return_sequences=True, return_state=False, reverse=False, fused=True):
+    def __init__(self, n_units, return_sequences=True, return_state=False, reverse=False, fused=False):
         super().__init__(LSTMCell(n_units), return_sequences, return_state, reverse)
         self.fused = fused
 

@@ -80,6 +80,41 @@ def cross_entropy(logits, targets, mask=None, reduction="mean"):
     return SoftmaxCrossEntropy(targets, mask, reduction)(logits)
 
 
+class NLLLoss(Function):
+    """L = -sum_n w_n * logp_n[y_n];  dL/dlogp_n = -w_n onehot(y_n)  (nothing else is touched)."""
+    def __init__(self, targets, mask, reduction):
+        self.targets, self.mask, self.reduction = targets, mask, reduction
+
+    def forward(self, logp):
+        xp = backend.xp_of(logp)
+        _check_targets(logp.shape, self.targets, logp.shape[-1])
+        self.w = _weights(self.targets, self.mask, self.reduction, logp.dtype)
+        self.shape = logp.shape
+        picked = xp.take_along_axis(logp, self.targets[..., None], axis=-1)[..., 0]
+        nll = -picked * self.w
+        return nll if self.reduction == "none" else nll.sum()
+
+    def backward(self, gy):
+        xp = backend.xp_of(gy)
+        g = xp.zeros(self.shape, dtype=self.w.dtype)
+        xp.put_along_axis(g, self.targets[..., None], (-self.w * gy)[..., None], axis=-1)
+        return g
+
+
+def nll_loss(log_probs, targets, mask=None, reduction="mean"):
+    """Negative log-likelihood of ``targets`` under ``log_probs`` (a model ending in LogSoftmax).
+
+    ``nll_loss(log_softmax(z), y) == cross_entropy(z, y)``; use this one when the
+    model already outputs log-probabilities (Trax's ``Serial(..., LogSoftmax())``),
+    so the normalisation is not done twice.  Same shapes and mask rules as
+    ``cross_entropy``.
+    """
+    xp = backend.xp_of(log_probs.data if isinstance(log_probs, Tensor) else log_probs)
+    targets = xp.asarray(targets.data if isinstance(targets, Tensor) else targets)
+    mask = mask.data if isinstance(mask, Tensor) else mask
+    return NLLLoss(targets, mask, reduction)(log_probs)
+
+
 def one_hot(targets, n_classes, dtype):
     xp = backend.xp_of(targets)
     return (targets[..., None] == xp.arange(n_classes)).astype(dtype)
