@@ -2,7 +2,8 @@
 
     python -m lessons list
     python -m lessons run NAME [--quick] [--backend numpy|cupy] [--data PATH] [--download]
-                               [--out DIR] [--seed N]
+                               [--out DIR] [--seed N] [--vectors PATH] [--sentence TEXT]
+                               [--pair TEXT1 TEXT2]
     python -m lessons tour [--quick] [--out DIR]
 
 NAME may be the full file stem (``01_tweet_sentiment``), its number (``01`` or
@@ -97,6 +98,10 @@ def main(argv=None):
             p.add_argument("name")
             p.add_argument("--data", help="path to the real dataset (file or folder)")
             p.add_argument("--download", action="store_true", help="download the real dataset (verified, cached)")
+            p.add_argument("--vectors", help="pretrained word vectors (a GloVe text file) for lessons that use them")
+            p.add_argument("--sentence", help="a sentence of your own for lessons that tag or classify one")
+            p.add_argument("--pair", nargs=2, metavar=("TEXT1", "TEXT2"),
+                           help="two texts of your own for lessons that compare a pair")
         p.add_argument("--quick", action="store_true", help="a seconds-long run on embedded data")
         p.add_argument("--backend", default="numpy", choices=["numpy", "cupy"])
         p.add_argument("--out", default="out")
@@ -114,7 +119,8 @@ def main(argv=None):
     out = pathlib.Path(args.out)
     common = dict(quick=args.quick, backend=args.backend, out=str(out), seed=args.seed)
     if args.cmd == "run":
-        run_lesson(find(args.name), data=args.data, download=args.download, **common)
+        run_lesson(find(args.name), data=args.data, download=args.download, vectors=args.vectors,
+                   sentence=args.sentence, pair=args.pair, **common)
         return 0
 
     results = []

@@ -5,7 +5,8 @@ A lesson is a plain script in ``# %%`` cells.  Its first cell does
     from lessons.support import Lesson
     L = Lesson(__file__)
 
-and then ``L.quick``, ``L.data``, ``L.out``, ``L.seed``, ``L.download`` hold what
+and then ``L.quick``, ``L.data``, ``L.out``, ``L.seed``, ``L.download`` (and ``L.vectors``,
+``L.sentence``, ``L.pair`` for the lessons that take them) hold what
 ``python -m lessons run NAME [--quick] [--data PATH] ...`` asked for (or the
 defaults, when the file is opened as a notebook or run with ``python FILE``).
 
@@ -47,6 +48,9 @@ class Lesson:
         self.quick = bool(s.get("quick", os.environ.get("MINIDL_QUICK") == "1"))
         self.data = s.get("data")
         self.download = bool(s.get("download", False))
+        self.vectors = s.get("vectors")            # --vectors PATH: a GloVe text file
+        self.sentence = s.get("sentence")          # --sentence TEXT: the user's own sentence
+        self.pair = s.get("pair")                  # --pair TEXT1 TEXT2: the user's own pair
         self.seed = int(s.get("seed", 0))
         self.backend = s.get("backend", "numpy")
         self.out = pathlib.Path(s.get("out", "out")) / self.name
