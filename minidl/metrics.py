@@ -53,3 +53,7 @@ def perplexity(mean_cross_entropy) -> float:
         return math.exp(ce)
     except OverflowError:          # CE above ~709 nats: a diverged model, report inf
         return math.inf
+
+
+# Entity-level precision / recall / F1 for NER (conlleval rules) live in their own file.
+from .metrics_ner import EntityScores, entity_scores, entity_spans  # noqa: E402,F401

@@ -1,4 +1,4 @@
-"""Optimizers: SGD (with momentum), Adam, and gradient clipping.
+"""Optimizers: SGD (with momentum), Adam, AdamW, a one-cycle schedule, and gradient clipping.
 
 Each step reads ``p.grad`` (filled by ``loss.backward()``) and changes ``p.data``
 in place, outside any graph.  For every parameter p with gradient g:
@@ -16,6 +16,12 @@ Adam       g <- g + wd * p                        (L2 weight decay, as torch.opt
            p <- p - lr * m_hat / (sqrt(v_hat) + eps)
     The bias corrections undo the zero start of m and v: without them the first
     steps would be ~10x (m) and ~30x (v) too small.
+
+AdamW      p <- p (1 - lr wd), then the Adam step on g   (decoupled weight decay;
+           see "weight decay, two ways" below)
+
+OneCycle   lr: max_lr/div -> max_lr -> max_lr/div_final along half cosines,
+           momentum (Adam's b1) the opposite way; ``one_cycle(t, ...)`` gives step t.
 
 clip_grad_norm(params, max_norm)
            n = sqrt( sum over all parameters of sum(g^2) )   (the global L2 norm)
@@ -170,3 +176,105 @@ def clip_grad_norm(params, max_norm: float) -> float:
         for g in grads:
             g *= scale
     return norm
+
+
+# ----------------------------------------------------------------------------- weight decay, two ways
+# ``weight_decay`` in SGD and Adam above is the L2 penalty *in the gradient*:
+#     loss + (wd/2) |p|^2   ->   g + wd * p        (PyTorch's convention)
+# fastai's collaborative-filtering lesson writes the penalty as  loss + wd * sum(p^2),
+# whose gradient adds 2 * wd * p: that is ``weight_decay = 2 * wd`` here.
+# With SGD the penalty shrinks p by lr * wd every step, whatever the gradient.
+# With Adam it does not: the extra wd * p is divided by sqrt(v_hat) like the rest of
+# g, so weights with large gradients are barely decayed.  AdamW (Loshchilov & Hutter
+# 2019) *decouples* the decay from the gradient and shrinks every weight by the same
+# factor; this is what fastai's Learner does with wd=0.1 and PyTorch's AdamW.
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (the default ``weight_decay=0.01`` is PyTorch's):
+
+        p <- p * (1 - lr * wd)                  every weight shrinks by the same factor
+        p <- p - lr * m_hat / (sqrt(v_hat) + eps)   the Adam step on the raw gradient g
+    """
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.01):
+        super().__init__(params, lr, betas, eps, weight_decay=0.0)
+        self.decoupled_wd = float(weight_decay)
+
+    def _update(self, p, g):
+        if self.decoupled_wd:
+            p.data *= 1 - self.lr * self.decoupled_wd
+        super()._update(p, g)
+
+    def __repr__(self):
+        return f"AdamW(lr={self.lr:g}, weight_decay={self.decoupled_wd:g})"
+
+
+# ----------------------------------------------------------------------------- one-cycle schedule
+def _cos_anneal(start, end, pos):
+    """From ``start`` (pos = 0) to ``end`` (pos = 1) along half a cosine: flat at both ends."""
+    return end + (start - end) / 2 * (1 + math.cos(math.pi * pos))
+
+
+def one_cycle(t: int, total_steps: int, max_lr: float, pct_start: float = 0.25, div: float = 25.0,
+              div_final: float = 1e5, moms=(0.95, 0.85, 0.95)):
+    """(learning rate, momentum) at step t (0-based) of a one-cycle schedule (Smith 2018; fastai).
+
+        warm-up  (first pct_start of the steps):  lr  max_lr/div -> max_lr,   momentum moms[0] -> moms[1]
+        cool-down (the rest):                      lr  max_lr -> max_lr/div_final, momentum moms[1] -> moms[2]
+
+    both along half cosines.  Why: a low start lets Adam's moment estimates settle
+    before big steps; the high middle crosses flat regions fast (and its noise acts
+    as a regulariser); the long annealed tail settles into a minimum.  Momentum
+    moves the other way, so the total step size stays tame at the peak.
+    """
+    if not 0 <= t < total_steps:
+        raise ValueError(f"one_cycle: step {t} is outside the schedule's {total_steps} steps")
+    peak = int(round(pct_start * (total_steps - 1)))
+    if t <= peak:
+        pos = t / peak if peak else 1.0
+        return (_cos_anneal(max_lr / div, max_lr, pos), _cos_anneal(moms[0], moms[1], pos))
+    pos = (t - peak) / (total_steps - 1 - peak)
+    return (_cos_anneal(max_lr, max_lr / div_final, pos), _cos_anneal(moms[1], moms[2], pos))
+
+
+class OneCycle:
+    """Drive an optimizer's learning rate (and momentum) along ``one_cycle``.
+
+        opt = optim.Adam(model, lr=1e-3)              # the lr given here is replaced
+        sched = optim.OneCycle(opt, max_lr=5e-3, total_steps=epochs * len(loader))
+        for each batch:  ...; opt.step(); sched.step()
+
+    The momentum is Adam's beta1 or SGD's ``momentum`` (left alone for plain SGD,
+    momentum 0).  ``sched.step()`` moves to the next step's values; calling it more
+    than ``total_steps`` times is an error (the schedule was sized wrongly).
+    ``lrs`` holds every learning rate set so far, for plotting.
+    """
+    def __init__(self, optimizer, max_lr: float, total_steps: int, pct_start: float = 0.25,
+                 div: float = 25.0, div_final: float = 1e5, moms=(0.95, 0.85, 0.95)):
+        if total_steps < 1:
+            raise ValueError(f"OneCycle: total_steps must be at least 1, got {total_steps}")
+        if not 0 <= pct_start <= 1:
+            raise ValueError(f"OneCycle: pct_start must be in [0, 1], got {pct_start}")
+        self.optimizer, self.total_steps = optimizer, int(total_steps)
+        self.settings = dict(max_lr=float(max_lr), pct_start=pct_start, div=div, div_final=div_final,
+                             moms=tuple(moms))
+        self.t, self.lrs = 0, []
+        self._apply()
+
+    def _apply(self):
+        lr, mom = one_cycle(self.t, self.total_steps, **self.settings)
+        self.optimizer.lr = lr
+        if hasattr(self.optimizer, "b1"):
+            self.optimizer.b1 = mom
+        elif getattr(self.optimizer, "momentum", 0):
+            self.optimizer.momentum = mom
+        self.lrs.append(lr)
+
+    def step(self):
+        self.t += 1
+        if self.t > self.total_steps:
+            raise RuntimeError(f"OneCycle: stepped {self.t} times, but the schedule has "
+                               f"{self.total_steps} steps (size it as epochs * batches per epoch)")
+        if self.t < self.total_steps:          # after the last step there is nothing left to set
+            self._apply()
+        return self.optimizer.lr

@@ -4,6 +4,7 @@
 * ``pad_sequences``, ``padding_mask``, ``sequence_mask``, ``sequence_lengths`` (padding.py)
 * ``DataLoader``, ``bucket_batches``, ``BucketIterator``                      (loader.py)
 * ``lm_stream_batches``, ``lm_random_windows``: language-model batches        (lm_batches.py)
+* ``TabularProcessor`` (categorify, fill missing, normalise), ``emb_sz_rule``   (tabular.py)
 
 Loaders for real and synthetic data sets live in ``minidl.datasets``.
 """
@@ -18,3 +19,6 @@ __all__ = [
     "DataLoader", "bucket_batches", "BucketIterator",
     "lm_stream_batches", "lm_random_windows", "lm_stream_rows", "lm_stream_num_batches",
 ]
+
+from .tabular import NA_LEVEL, TabularProcessor, emb_sz_rule, one_hot_columns  # noqa: E402,F401
+__all__ += ["TabularProcessor", "emb_sz_rule", "one_hot_columns", "NA_LEVEL"]

@@ -9,6 +9,10 @@ in four steps, each replaceable:
 2. **split** it into tokens: ``"whitespace"`` (default), ``"character"`` (every
    character is a token, spaces included: the character-level language model),
    None (the whole string is one token) or any ``str -> list[str]``.
+   ``ngrams`` then adds n-grams (as Keras): None (default) keeps the tokens,
+   ``ngrams=2`` gives the unigrams followed by the bigrams ("not good" is one
+   token), ``ngrams=(2,)`` only the bigrams.  N-grams are vocabulary entries
+   like any word, in every output mode.
 3. **index**: ``adapt(texts)`` counts the tokens and builds the vocabulary
 
        id 0  ""       padding (never produced by a token, only by padding)
@@ -28,8 +32,19 @@ in four steps, each replaceable:
                     positions are all-zero rows (so they add nothing to a sum).
    ``"multi_hot"``  (N, V) float32, 1 where the token occurs at least once.
    ``"count"``      (N, V) float32, how many times each token occurs.
-   In the two bag modes column 0 (pad) is always 0 and column 1 counts unknown
+   ``"tf_idf"``     (N, V) float32, count[n, v] * idf[v] with
+                        idf[v] = log(1 + N_docs / (1 + df[v]))
+                    where df[v] is the number of the N_docs texts given to
+                    ``adapt`` that contain token v (Keras's formula; see
+                    ``bags.py``).  Column 0 (pad) has idf 0, column 1 (unk) the
+                    mean idf of the known tokens.  ``idf_weights()`` returns them.
+   In the bag modes column 0 (pad) is always 0 and column 1 counts unknown
    tokens; they ignore ``output_sequence_length`` (a bag has no order).
+
+   Worked example: adapt on ["the cat sat", "the dog"] (N_docs = 2) gives the
+   vocabulary ["", "[UNK]", "the", "cat", "dog", "sat"]; "the" is in both texts
+   (idf log(1 + 2/3) = 0.511), the others in one (idf log(1 + 2/2) = 0.693), and
+   "the the cat" encodes as [0, 0, 2 * 0.511, 0.693, 0, 0].
 
 A single string in gives a single row out: ``vec("a b")`` is (T,) or (V,).
 
@@ -47,6 +62,7 @@ from collections import Counter
 
 import numpy as np
 
+from .bags import encode_bag, idf_with_specials, inverse_document_frequency, ngram_widths, ngrams as _ngrams
 from .padding import PAD_ID, UNK_ID, pad_sequences
 
 PAD_TOKEN = ""
@@ -64,7 +80,8 @@ _SPLITTERS = {
     "whitespace": lambda s: s.split(),
     "character": lambda s: list(s),
 }
-_OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count")
+_OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
+_BAG_MODES = ("multi_hot", "count", "tf_idf")
 _FORMAT = "minidl.TextVectorizer"
 
 
@@ -80,17 +97,22 @@ class TextVectorizer:
 
         chars = TextVectorizer(standardize=None, split="character")
         chars.adapt(corpus); stream = chars(corpus)   # (len(corpus),) ids
+
+        bags = TextVectorizer(output_mode="tf_idf", ngrams=2).adapt(train_texts)
+        bags(["not good"])                  # (1, V) float32: "not", "good" and "not good" weighted
     """
 
     def __init__(self, max_tokens=None, standardize="lower_and_strip_punctuation",
                  split="whitespace", output_mode="int", output_sequence_length=None,
-                 vocabulary=None):
+                 vocabulary=None, ngrams=None, idf_weights=None):
         if max_tokens is not None and max_tokens < 2:
             raise ValueError(f"max_tokens counts pad and unk, so it must be >= 2 (or None), got {max_tokens}")
         if output_mode not in _OUTPUT_MODES:
             raise ValueError(f"output_mode must be one of {_OUTPUT_MODES}, got {output_mode!r}")
         if output_sequence_length is not None and output_sequence_length < 1:
             raise ValueError(f"output_sequence_length must be >= 1 (or None), got {output_sequence_length}")
+        self._widths = ngram_widths(ngrams)
+        self.ngrams = ngrams if ngrams is None or isinstance(ngrams, int) else list(self._widths)
         self._standardize = _pick(standardize, _STANDARDIZERS, "standardize")
         self._split = _pick(split, _SPLITTERS, "split")
         # Names for saving: a callable is recorded as "custom" (code is never serialised).
@@ -101,17 +123,21 @@ class TextVectorizer:
         self.output_sequence_length = output_sequence_length
         self._vocab = None          # list[str], id -> token
         self._index = None          # dict[str, int], token -> id
+        self._idf = None            # (V,) float64 idf weights, "tf_idf" mode only
         if vocabulary is not None:
-            self.set_vocabulary(vocabulary)
+            self.set_vocabulary(vocabulary, idf_weights=idf_weights)
+        elif idf_weights is not None:
+            raise ValueError("idf_weights were given without a vocabulary to go with them")
 
     # ------------------------------------------------------------------ steps 1 and 2
     def tokenize(self, text):
-        """One string -> its list of tokens (standardize, then split)."""
+        """One string -> its list of tokens (standardize, split, then the n-grams if asked)."""
         if not isinstance(text, str):
             raise TypeError(f"expected a str, got {type(text).__name__}: {text!r:.60}")
         if self._standardize is not None:
             text = self._standardize(text)
-        return [text] if self._split is None else list(self._split(text))
+        tokens = [text] if self._split is None else list(self._split(text))
+        return tokens if self._widths == (1,) else _ngrams(tokens, self._widths)
 
     # ------------------------------------------------------------------ step 3
     def adapt(self, texts):
@@ -120,9 +146,13 @@ class TextVectorizer:
         Replaces any previous vocabulary.  Returns self, so
         ``vec = TextVectorizer().adapt(texts)`` works.
         """
-        counts = Counter()
+        counts, documents, n_docs = Counter(), Counter(), 0
         for text in _as_list(texts):
-            counts.update(self.tokenize(text))
+            tokens = self.tokenize(text)
+            counts.update(tokens)
+            if self.output_mode == "tf_idf":          # document frequency: once per text
+                documents.update(set(tokens))
+                n_docs += 1
         # The reserved strings keep their reserved ids: a literal "[UNK]" in the
         # text is just an unknown token, and "" can only mean padding.
         counts.pop(PAD_TOKEN, None)
@@ -131,19 +161,41 @@ class TextVectorizer:
         if self.max_tokens is not None:
             ordered = ordered[:self.max_tokens - 2]
         self._set([PAD_TOKEN, UNK_TOKEN] + [tok for tok, _ in ordered])
+        if self.output_mode == "tf_idf":
+            df = [documents[tok] for tok, _ in ordered]
+            self._idf = idf_with_specials(inverse_document_frequency(df, n_docs))
         return self
 
-    def set_vocabulary(self, tokens):
-        """Use a given vocabulary (list of str).
+    def set_vocabulary(self, tokens, idf_weights=None):
+        """Use a given vocabulary (list of str), and for "tf_idf" its idf weights.
 
         If it starts with ``["", "[UNK]"]`` it is used as is (what ``vocabulary()``
-        returns); otherwise pad and unk are put in front of it.
+        returns); otherwise pad and unk are put in front of it.  ``idf_weights``
+        (required in "tf_idf" mode, as in Keras) has one weight per given token;
+        when pad and unk were put in front, their weights are added too (0, and
+        the mean of the others).
         """
         tokens = [str(t) for t in tokens]
-        if tokens[:2] != [PAD_TOKEN, UNK_TOKEN]:
+        prefixed = tokens[:2] != [PAD_TOKEN, UNK_TOKEN]
+        if idf_weights is not None:
+            idf = np.asarray(idf_weights, dtype=np.float64).reshape(-1)
+            if idf.shape[0] != len(tokens):
+                raise ValueError(f"idf_weights has {idf.shape[0]} weights for {len(tokens)} tokens; "
+                                 "give one weight per token")
+            idf_weights = idf_with_specials(idf) if prefixed else idf
+        elif self.output_mode == "tf_idf":
+            raise ValueError("output_mode='tf_idf' needs idf_weights=... with the vocabulary "
+                             "(or call adapt(texts), which computes them)")
+        if prefixed:
             tokens = [PAD_TOKEN, UNK_TOKEN] + tokens
         self._set(tokens)
+        self._idf = idf_weights
         return self
+
+    def idf_weights(self):
+        """The (V,) float64 idf weights of "tf_idf" mode (pad 0, unk the mean), or None."""
+        self._check_adapted()
+        return None if self._idf is None else self._idf.copy()
 
     def _set(self, tokens):
         index = {}
@@ -207,9 +259,7 @@ class TextVectorizer:
         elif self.output_mode == "one_hot":
             out = _one_hot(pad_sequences(rows, maxlen=self.output_sequence_length), len(self._vocab))
         else:
-            out = _bag(rows, len(self._vocab))
-            if self.output_mode == "multi_hot":
-                out = np.minimum(out, 1.0)
+            out = encode_bag(rows, len(self._vocab), self.output_mode, self._idf)
         return out[0] if single else out
 
     # ------------------------------------------------------------------ saving
@@ -219,6 +269,8 @@ class TextVectorizer:
                 "standardize": self.standardize, "split": self.split,
                 "output_mode": self.output_mode,
                 "output_sequence_length": self.output_sequence_length,
+                "ngrams": self.ngrams,
+                "idf_weights": None if self._idf is None else self._idf.tolist(),
                 "vocabulary": None if self._vocab is None else list(self._vocab)}
 
     @classmethod
@@ -236,9 +288,12 @@ class TextVectorizer:
             else:
                 kwargs[key] = config[key]
         vec = cls(max_tokens=config["max_tokens"], output_mode=config["output_mode"],
-                  output_sequence_length=config["output_sequence_length"], **kwargs)
+                  output_sequence_length=config["output_sequence_length"],
+                  ngrams=config.get("ngrams"), **kwargs)          # older files have no ngrams/idf
         if config.get("vocabulary") is not None:
             vec._set(list(config["vocabulary"]))
+            if config.get("idf_weights") is not None:
+                vec._idf = np.asarray(config["idf_weights"], dtype=np.float64)
         return vec
 
     def save(self, path):
@@ -260,7 +315,7 @@ class TextVectorizer:
         """The vectorizer as NumPy arrays: ``{"vocabulary": (V,) unicode array,
         "config": 0-d unicode array holding the JSON config}`` (``np.savez``-safe,
         loads with ``allow_pickle=False``)."""
-        config = self.get_config()
+        config = self.get_config()      # (idf weights, if any, stay in the JSON config)
         vocab = config.pop("vocabulary")
         return {"vocabulary": np.array(vocab if vocab is not None else [], dtype=str),
                 "config": np.array(json.dumps(config))}
@@ -276,7 +331,8 @@ class TextVectorizer:
     def __repr__(self):
         size = "not adapted" if self._vocab is None else f"{len(self._vocab)} tokens"
         return (f"TextVectorizer({size}, standardize={self.standardize!r}, split={self.split!r}, "
-                f"output_mode={self.output_mode!r}, output_sequence_length={self.output_sequence_length})")
+                f"output_mode={self.output_mode!r}, output_sequence_length={self.output_sequence_length}"
+                + (f", ngrams={self.ngrams!r})" if self.ngrams is not None else ")"))
 
 
 # ---------------------------------------------------------------------- helpers
@@ -307,11 +363,3 @@ def _one_hot(ids, vocab_size):
     out[n, t, ids[n, t]] = 1.0
     return out
 
-
-def _bag(rows, vocab_size):
-    """List of N id lists -> (N, V) float32 counts, built with one bincount."""
-    lengths = np.array([len(r) for r in rows], dtype=np.int64)
-    flat = np.fromiter((i for r in rows for i in r), dtype=np.int64, count=int(lengths.sum()))
-    row_of = np.repeat(np.arange(len(rows)), lengths)
-    counts = np.bincount(row_of * vocab_size + flat, minlength=len(rows) * vocab_size)
-    return counts.reshape(len(rows), vocab_size).astype(np.float32)

@@ -52,3 +52,20 @@ class LogSoftmax(Layer):
 
     def forward(self, x):
         return ops.log_softmax(x, self.axis)
+
+
+class SigmoidRange(Layer):
+    """y = low + (high - low) * sigmoid(x): outputs squashed into (low, high)
+    (the last layer of a rating model: fastai's ``y_range``).  Any shape -> same shape."""
+    def __init__(self, low: float, high: float):
+        super().__init__()
+        if not high > low:
+            raise ValueError(f"SigmoidRange: need low < high, got low={low}, high={high}")
+        self.low, self.high = float(low), float(high)
+
+    @property
+    def name(self):
+        return f"SigmoidRange_{self.low:g}_{self.high:g}"
+
+    def forward(self, x):
+        return ops.sigmoid_range(x, self.low, self.high)

@@ -10,6 +10,7 @@ tanh           tanh x                          1 - y^2
 softmax        e^x_i / sum_j e^x_j             y * (g - sum_j g_j y_j)
 log_softmax    x_i - log sum_j e^x_j           g - softmax(x) * sum_j g_j
 dropout        x * m / (1 - rate)              m / (1 - rate)   (m ~ Bernoulli(1-rate))
+sigmoid_range  lo + (hi - lo) sigmoid(x)       (y - lo)(hi - y) / (hi - lo)
 =============  ==============================  ==================================
 
 Numerical stability: sigmoid never evaluates e^x for large positive x, and the
@@ -135,3 +136,30 @@ def dropout(x, rate, training=True):
     if not training or rate == 0:
         return x
     return Dropout(rate)(x)
+
+
+class SigmoidRange(Function):
+    """y = low + (high - low) * sigmoid(x): a sigmoid stretched onto (low, high).
+
+    dy/dx = (high - low) * s (1 - s) = (y - low)(high - y) / (high - low)   (s = sigmoid(x))
+
+    Collaborative filtering squashes a predicted rating into the rating range
+    this way.  fastai's y_range = (0, 5.5) lets the model *reach* a 5-star
+    rating: a sigmoid only approaches its upper end, so (0, 5) would need x = +inf.
+    """
+    def __init__(self, low, high):
+        if not high > low:
+            raise ValueError(f"sigmoid_range: need low < high, got low={low}, high={high}")
+        self.low, self.high = float(low), float(high)
+
+    def forward(self, x):
+        self.s = stable_sigmoid(x)
+        return self.low + (self.high - self.low) * self.s
+
+    def backward(self, gy):
+        return gy * ((self.high - self.low) * self.s * (1 - self.s))
+
+
+def sigmoid_range(x, low, high):
+    """low + (high - low) * sigmoid(x), elementwise; any shape -> same shape."""
+    return SigmoidRange(low, high)(x)

@@ -167,30 +167,53 @@ def mse(pred, target):
 
 
 def triplet_loss(v1, v2, margin=0.25, negatives="both"):
-    """The course's Siamese triplet loss with hard negatives.
+    """The course's Siamese triplet loss with hard negatives, the other questions of the batch as negatives.
 
-    v1, v2: (B, d) L2-normalised embeddings; row i of v1 and v2 are duplicates
-    (anchor and positive), every other row of v2 is a negative for anchor i.
-    scores = v1 @ v2^T (B, B); positive = diag(scores).
+    v1, v2: (B, d) L2-normalised embeddings (B >= 2); row i of v1 (the anchor A_i)
+    and row i of v2 (its positive P_i) are duplicates, and every other row of v2
+    is a negative for anchor i.  The batch's similarity matrix, s = cos = dot:
 
-    * mean_neg:     mean of the off-diagonal scores of row i;
-    * closest_neg:  the largest off-diagonal score of row i (the hardest negative);
-    * loss_k = max(0, margin - positive + neg_k);  loss = mean(loss_mean + loss_closest).
-    ``negatives`` selects "mean_neg", "closest_neg" or "both" (the course's sum).
+        scores = v1 @ v2^T  (B, B)       [ s(A1,P1)  s(A1,P2)  s(A1,P3) ]
+                                         [ s(A2,P1)  s(A2,P2)  s(A2,P3) ]   diagonal: positives
+                                         [ s(A3,P1)  s(A3,P2)  s(A3,P3) ]   off-diagonal: negatives
+
+    Per row i, with s_ap = scores[i, i]:
+
+    * mean_neg_i    = mean of the B - 1 off-diagonal scores of row i;
+    * closest_neg_i = the largest off-diagonal score of row i that is still
+      BELOW s_ap: the hardest negative the model already ranks correctly.  As
+      the course's assignment computes it: subtract 2 from the diagonal and from
+      every negative scoring above s_ap (cosines lie in [-1, 1], so those entries
+      drop below every kept one), then take the row maximum.  (When every
+      negative beats the positive, that maximum is the best of them minus 2.)
+    * loss_i = max(0, margin - s_ap + mean_neg_i) + max(0, margin - s_ap + closest_neg_i)
+    * loss   = mean_i loss_i
+
+    ``negatives`` keeps only one term: "mean_neg", "closest_neg", or "both" (the course's sum).
+
+    The choice of which entries count (the diagonal, the negatives above s_ap)
+    is a constant mask: no gradient flows through it, as in the course.
+    Changed from the first minidl version, which took closest_neg as the
+    largest off-diagonal score overall (negatives above the positive included);
+    this one follows the course's definition.
     """
-    scores = M.matmul(v1, v2.T)
+    if v1.ndim != 2 or v1.shape != v2.shape or v1.shape[0] < 2:
+        raise ValueError(f"triplet_loss: v1 {tuple(v1.shape)} and v2 {tuple(v2.shape)} must both be "
+                         "(B, d) with B >= 2 (the other rows of the batch are the negatives)")
+    if negatives not in ("mean_neg", "closest_neg", "both"):
+        raise ValueError(f"negatives must be 'mean_neg', 'closest_neg' or 'both', got {negatives!r}")
+    scores = M.matmul(v1, v2.T)                                  # (B, B)
     B = scores.shape[0]
     xp = backend.xp_of(scores.data)
     eye = xp.eye(B, dtype=scores.dtype)
-    positive = (scores * eye).sum(axis=1)
+    positive = (scores * eye).sum(axis=1)                        # (B,) s(A_i, P_i)
     total = 0
     if negatives in ("mean_neg", "both"):
         mean_neg = (scores * (1 - eye)).sum(axis=1) / (B - 1)
         total = total + M.maximum(margin - positive + mean_neg, 0.0)
     if negatives in ("closest_neg", "both"):
-        # push the diagonal far down so the max picks a true negative
-        closest_neg = (scores - 2.0 * eye).max(axis=1)
+        above = scores.data > positive.data[:, None]             # negatives that beat the positive
+        exclude = ((eye > 0) | above).astype(scores.dtype)
+        closest_neg = (scores - 2.0 * exclude).max(axis=1)
         total = total + M.maximum(margin - positive + closest_neg, 0.0)
-    if isinstance(total, int):
-        raise ValueError(f"negatives must be 'mean_neg', 'closest_neg' or 'both', got {negatives!r}")
     return total.mean()

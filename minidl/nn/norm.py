@@ -1,0 +1,109 @@
+"""BatchNorm: normalise each channel with the statistics of the batch (Ioffe & Szegedy 2015).
+
+The slide equations, per channel (feature) c, over the m values of that
+channel in the batch (all examples, and all pixels for an image batch):
+
+    mu_B      = 1/m sum_i x_i                       batch mean
+    sigma2_B  = 1/m sum_i (x_i - mu_B)^2            batch variance (biased: 1/m)
+    x_hat_i   = (x_i - mu_B) / sqrt(sigma2_B + eps)
+    y_i       = gamma * x_hat_i + beta              gamma, beta: learned, one per channel
+
+Shapes.  The channel axis is axis 1, statistics run over every other axis:
+
+    x: (N, C)        -> statistics over axis 0         (after a Dense layer)
+    x: (N, C, H, W)  -> statistics over axes 0, 2, 3   (after a Conv2d: per-channel)
+    gamma, beta: (C,)   (gamma starts at 1, beta at 0: the layer starts as a pure normaliser)
+    running_mean, running_var: (C,) arrays, not parameters (no gradient, no optimizer)
+
+Training vs evaluation (``model.train()`` / ``model.eval()``, which also switch Dropout):
+
+* training: normalise with the batch's own mu_B and sigma2_B -- so backward
+  flows through them too: each example's gradient depends on the rest of its
+  batch -- and update exponential moving averages
+      running_mean <- (1 - momentum) running_mean + momentum mu_B
+      running_var  <- (1 - momentum) running_var  + momentum sigma2_B * m / (m - 1)
+  (PyTorch's convention: momentum 0.1, the *unbiased* variance in the average);
+* evaluation: normalise with running_mean and running_var, constants, so a
+  prediction depends on its own input only (and a batch of one works).
+
+The forward is composed of already-checked ops (mean, subtract, multiply,
+sqrt, divide), so autograd derives the well-known backward by itself.
+
+Note: ``md.save`` stores parameters only, so gamma and beta are saved and the
+running statistics are not; re-estimate them (a few training-mode forward
+passes under ``no_grad``) after loading, or evaluate in training mode.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend, ops
+from ..autograd import Tensor, no_grad
+from . import init
+from .layer import Layer, parameter
+
+
+class BatchNorm(Layer):
+    def __init__(self, momentum: float = 0.1, eps: float = 1e-5, n_channels: int | None = None):
+        super().__init__()
+        if not 0 <= momentum <= 1:
+            raise ValueError(f"BatchNorm: momentum must be in [0, 1], got {momentum}")
+        self.momentum, self.eps = float(momentum), float(eps)
+        self.n_channels, self.built = n_channels, False
+        if n_channels is not None:
+            self.build(n_channels)
+
+    @property
+    def name(self):
+        return "BatchNorm" if self.n_channels is None else f"BatchNorm_{self.n_channels}"
+
+    def build(self, n_channels: int):
+        self.n_channels = int(n_channels)
+        self.gamma = parameter(np.ones(self.n_channels))
+        self.beta = parameter(init.zeros(self.n_channels))
+        xp = backend.xp_of(self.gamma.data)
+        self.running_mean = xp.zeros(self.n_channels, dtype=self.gamma.dtype)
+        self.running_var = xp.ones(self.n_channels, dtype=self.gamma.dtype)
+        self.built = True
+
+    def forward(self, x):
+        if x.ndim < 2:
+            raise ValueError(f"{self.name}: needs (batch, channels, ...) input, got shape {tuple(x.shape)}")
+        if not self.built:
+            self.build(x.shape[1])
+        if x.shape[1] != self.n_channels:
+            raise ValueError(f"{self.name}: input of shape {tuple(x.shape)} has {x.shape[1]} channels "
+                             f"on axis 1, but the layer was built for {self.n_channels}")
+        axes = (0,) + tuple(range(2, x.ndim))
+        shape = (1, self.n_channels) + (1,) * (x.ndim - 2)           # broadcast over the batch/grid
+        if self.training:
+            m = x.size // self.n_channels
+            if m < 2:
+                raise ValueError(f"{self.name}: training mode needs more than one value per channel "
+                                 f"to estimate a variance, got input of shape {tuple(x.shape)} "
+                                 "(use model.eval() to predict single examples)")
+            mu = ops.mean(x, axes, keepdims=True)
+            xc = x - mu
+            var = ops.mean(xc * xc, axes, keepdims=True)
+            x_hat = xc / ops.sqrt(var + self.eps)
+            self._update_running(mu.data.reshape(-1), var.data.reshape(-1), m)
+        else:
+            mean = Tensor(self.running_mean.reshape(shape).astype(x.dtype, copy=False))
+            std = Tensor(backend.xp_of(x.data).sqrt(self.running_var.reshape(shape) + self.eps)
+                         .astype(x.dtype, copy=False))
+            x_hat = (x - mean) / std
+        return x_hat * ops.reshape(self.gamma, shape) + ops.reshape(self.beta, shape)
+
+    def _update_running(self, mu, var, m):
+        with no_grad():
+            k = self.momentum
+            self.running_mean = (1 - k) * self.running_mean + k * mu.astype(self.running_mean.dtype)
+            self.running_var = (1 - k) * self.running_var + k * (var * (m / (m - 1))).astype(
+                self.running_var.dtype)
+
+    def to(self, name: str):
+        super().to(name)
+        if self.built:
+            self.running_mean = backend.to_backend(self.running_mean, name)
+            self.running_var = backend.to_backend(self.running_var, name)
+        return self
