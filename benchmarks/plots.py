@@ -19,8 +19,8 @@ from collections import defaultdict
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 _PLAIN = FuncFormatter(lambda v, _: f"{v:g}")
 # minor ticks of a log axis: label 2, 3 and 5 (x 10^k) only, or the labels collide

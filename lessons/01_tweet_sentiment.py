@@ -20,7 +20,7 @@ What this lesson shows
 import numpy as np
 
 import minidl as md
-from minidl import nn, optim
+from minidl import optim
 from minidl.data import DataLoader, TextVectorizer
 from minidl import datasets
 from lessons.support import Lesson, plt
@@ -34,7 +34,7 @@ L = Lesson(__file__)
 # backward, and hands back the gradient.
 
 # %%
-f = lambda x: 3 * x ** 2 + x  # noqa: E731
+f = lambda x: 3 * x ** 2 + x
 xs = md.tensor([-2.0, 0.0, 1.0, 2.5])
 grads = md.grad(f)(xs).numpy()
 L.show("md.grad(f) for f(x) = 3x^2 + x",

@@ -25,7 +25,7 @@ import matplotlib
 
 matplotlib.use("Agg")          # lessons save figures to files; never open a window
 
-from . import support  # noqa: E402
+from . import support
 
 HERE = pathlib.Path(__file__).resolve().parent
 

@@ -12,7 +12,8 @@ data/datasets -> models; see DESIGN in the README.
 """
 from .backend import (use, get_backend, available_backends, seed, using,  # noqa: F401
                       get_default_dtype, set_default_dtype, default_dtype)
-from .autograd import Tensor, Function, tensor, no_grad, is_grad_enabled  # noqa: F401
+from .autograd import (Tensor, Function, tensor, no_grad, enable_grad, set_grad_enabled,  # noqa: F401
+                       is_grad_enabled)
 from .transforms import grad, value_and_grad  # noqa: F401
 from .ops import concat, stack, split, where, maximum  # noqa: F401
 from . import functional, losses  # noqa: F401

@@ -23,26 +23,49 @@ Rules a learner can rely on (each is pinned by a test in tests/test_autograd.py)
 from __future__ import annotations
 
 import contextlib
+import contextvars
 
 import numpy as np
 
 from . import backend
 
-_grad_enabled = [True]
-
-
-@contextlib.contextmanager
-def no_grad():
-    """Run a block without recording a graph (evaluation, optimizer updates)."""
-    _grad_enabled.append(False)
-    try:
-        yield
-    finally:
-        _grad_enabled.pop()
+# Whether operations record a graph.  A context variable, not a global: a
+# ``no_grad`` block in one thread (or asyncio task) must not switch recording
+# off for training running in another.
+_grad_mode = contextvars.ContextVar("minidl_grad_enabled", default=True)
 
 
 def is_grad_enabled() -> bool:
-    return _grad_enabled[-1]
+    return _grad_mode.get()
+
+
+@contextlib.contextmanager
+def set_grad_enabled(mode: bool):
+    """Record a graph inside the block if ``mode`` is True, not if False (as in PyTorch)."""
+    token = _grad_mode.set(bool(mode))
+    try:
+        yield
+    finally:
+        _grad_mode.reset(token)
+
+
+def no_grad():
+    """Run a block without recording a graph (evaluation, optimizer updates)."""
+    return set_grad_enabled(False)
+
+
+def enable_grad():
+    """Record a graph again inside a ``no_grad`` block (``md.grad`` uses it)."""
+    return set_grad_enabled(True)
+
+
+def array_of(x):
+    """The backend array inside ``x`` if it is a Tensor; ``x`` itself otherwise.
+
+    The one place that unwraps: ops, losses, metrics and layers accept a Tensor
+    or a plain array wherever a value carries no gradient (ids, masks, targets).
+    """
+    return x.data if isinstance(x, Tensor) else x
 
 
 # ----------------------------------------------------------------------------- Tensor
@@ -55,14 +78,13 @@ class Tensor:
 
     __array_priority__ = 1000      # so ``ndarray * Tensor`` defers to Tensor.__rmul__
 
-    def __init__(self, data, requires_grad: bool = False, name: str | None = None):
+    def __init__(self, data, requires_grad: bool = False):
         if requires_grad and data.dtype.kind != "f":
             raise TypeError(f"only floating tensors can require grad, got dtype {data.dtype} "
                             "(integer tensors hold ids and counts, which have no gradient)")
         self.data = data
         self.grad = None
         self.requires_grad = bool(requires_grad)
-        self.name = name
         self._ctx = None           # the Function that made me
         self._out_index = 0        # which of its outputs I am
 
@@ -75,6 +97,8 @@ class Tensor:
     is_leaf = property(lambda self: self._ctx is None)
 
     def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
         return len(self.data)
 
     def __repr__(self):
@@ -97,10 +121,6 @@ class Tensor:
     def to(self, name: str) -> "Tensor":
         """A leaf copy living on backend ``name`` ("numpy" or "cupy")."""
         return Tensor(backend.to_backend(self.data, name), requires_grad=self.requires_grad)
-
-    def astype(self, dtype) -> "Tensor":
-        from .ops import arithmetic
-        return arithmetic.cast(self, dtype)
 
     def zero_grad(self):
         self.grad = None
@@ -128,49 +148,17 @@ class Tensor:
                 raise ValueError(f"backward(grad): grad shape {grad.shape} != tensor shape {self.shape}")
         run_backward(self, grad, retain_graph)
 
-    # --- operators: thin wrappers, the maths lives in minidl/ops
-    def __add__(self, o): return ops.add(self, o)
-    def __radd__(self, o): return ops.add(o, self)
-    def __sub__(self, o): return ops.sub(self, o)
-    def __rsub__(self, o): return ops.sub(o, self)
-    def __mul__(self, o): return ops.mul(self, o)
-    def __rmul__(self, o): return ops.mul(o, self)
-    def __truediv__(self, o): return ops.div(self, o)
-    def __rtruediv__(self, o): return ops.div(o, self)
-    def __pow__(self, p): return ops.pow(self, p)
-    def __rpow__(self, b): return ops.rpow(b, self)
-    def __matmul__(self, o): return ops.matmul(self, o)
-    def __rmatmul__(self, o): return ops.matmul(o, self)
-    def __neg__(self): return ops.neg(self)
-    def __getitem__(self, idx): return ops.getitem(self, idx)
-    # comparisons are not differentiable: they return plain boolean tensors
-    def __lt__(self, o): return Tensor(self.data < _raw(o))
-    def __le__(self, o): return Tensor(self.data <= _raw(o))
-    def __gt__(self, o): return Tensor(self.data > _raw(o))
-    def __ge__(self, o): return Tensor(self.data >= _raw(o))
-    def eq(self, o): return Tensor(self.data == _raw(o))
-    def ne(self, o): return Tensor(self.data != _raw(o))
-    __hash__ = object.__hash__     # tensors are graph nodes: hash by identity
+    # --- operators (+ - * / ** @, [], comparisons) and methods (sum, mean, exp, ...)
+    # are installed by minidl/ops/tensor_methods.py: the maths lives in minidl/ops,
+    # which is built on top of this file.
+    __hash__ = object.__hash__     # tensors are graph nodes: hash by identity, even with an elementwise ==
 
-    def sum(self, axis=None, keepdims=False): return ops.sum(self, axis, keepdims)
-    def mean(self, axis=None, keepdims=False): return ops.mean(self, axis, keepdims)
-    def max(self, axis=None, keepdims=False): return ops.max(self, axis, keepdims)
-    def min(self, axis=None, keepdims=False): return ops.min(self, axis, keepdims)
-    def reshape(self, *shape): return ops.reshape(self, shape[0] if len(shape) == 1 else shape)
-    def transpose(self, *axes): return ops.transpose(self, axes or None)
-    T = property(lambda self: ops.transpose(self, None))
-    def exp(self): return ops.exp(self)
-    def log(self): return ops.log(self)
-    def sqrt(self): return ops.sqrt(self)
-    def abs(self): return ops.abs(self)
-    def tanh(self): return ops.tanh(self)
-    def sigmoid(self): return ops.sigmoid(self)
-    def relu(self): return ops.relu(self)
-    def clip(self, lo, hi): return ops.clip(self, lo, hi)
-
-
-def _raw(x):
-    return x.data if isinstance(x, Tensor) else x
+    def __bool__(self):
+        """Truth of a one-element tensor, as NumPy: ``if loss > 1:``; an error for more elements."""
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; "
+                             "use .any() or .all() on its .data, or compare one element")
+        return bool(self.data)
 
 
 def tensor(data, requires_grad: bool = False, dtype=None, backend_name: str | None = None) -> Tensor:
@@ -317,7 +305,6 @@ def run_backward(root: Tensor, grad, retain_graph: bool = False):
     # Gradients waiting for their producer, keyed by (producer, output index) rather
     # than by tensor: an intermediate may already be garbage once its consumers freed it.
     pending = {(id(root._ctx), root._out_index): grad}
-    owned = set()                  # ids of arrays already handed to a leaf as its .grad
     for fn in _topological_order(root):
         gys = [pending.pop((id(fn), i), None) for i in range(len(fn.out_meta))]
         if all(g is None for g in gys):
@@ -337,7 +324,7 @@ def run_backward(root: Tensor, grad, retain_graph: bool = False):
             if g.shape != t.shape:
                 raise GradShapeError(fn, g.shape, t.shape)
             if t._ctx is None:
-                _accumulate_leaf(t, g, owned)
+                _accumulate_leaf(t, g)
             else:
                 key = (id(t._ctx), t._out_index)
                 pending[key] = g if key not in pending else pending[key] + g
@@ -345,24 +332,13 @@ def run_backward(root: Tensor, grad, retain_graph: bool = False):
             _free(fn)
 
 
-def _accumulate_leaf(t: Tensor, g, owned=None):
-    """t.grad += g, where t.grad must never alias an array that someone else also holds.
-
-    A gradient array that owns its memory (``g.base is None``) and was not handed
-    to another leaf in this backward pass is adopted as it is; views and repeats
-    are copied.  (Adopting saves a full copy of, say, a 10 MB embedding gradient
-    every step; the copy is what protects ``a + b``, whose backward returns the
-    same array for both, from ``clip_grad_norm`` scaling one leaf's grad in place.)
-    """
+def _accumulate_leaf(t: Tensor, g):
+    """t.grad += g.  The first gradient is copied: ``g`` may be an array that
+    another leaf also receives (``a + b`` hands the same gy to both), and an
+    in-place edit of one .grad (clipping) must not reach the other."""
     if g.dtype != t.dtype:
         g = g.astype(t.dtype)
-    if t.grad is not None:
-        t.grad = t.grad + g
-    elif owned is None or g.base is not None or id(g) in owned:
-        t.grad = g.copy()
-    else:
-        owned.add(id(g))
-        t.grad = g
+    t.grad = g.copy() if t.grad is None else t.grad + g
 
 
 def _free(fn: Function):
@@ -380,5 +356,3 @@ def sum_to(g, shape):
     g = g.sum(axis=axes, keepdims=True)
     return g.reshape(shape)
 
-
-from . import ops  # noqa: E402  (ops need Tensor/Function defined above)

@@ -4,7 +4,7 @@
     h = F.relu(x @ W + b)
     p = F.softmax(h, axis=-1)
 """
-from .ops.arithmetic import add, sub, mul, div, neg, pow, exp, log, sqrt, abs, clip, maximum, where, matmul  # noqa: F401,E501
+from .ops.arithmetic import add, sub, mul, div, neg, pow, exp, log, sqrt, abs, clip, maximum, where, matmul  # noqa: F401
 from .ops.reductions import sum, mean, max, min  # noqa: F401
 from .ops.shape import reshape, transpose, concat, stack, split, embedding  # noqa: F401
 from .ops.activations import relu, leaky_relu, sigmoid, tanh, softmax, log_softmax, dropout  # noqa: F401

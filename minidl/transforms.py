@@ -9,10 +9,8 @@ derivatives), and returns the gradients.  The caller's tensors are untouched.
 """
 from __future__ import annotations
 
-import contextlib
-
 from . import backend
-from .autograd import Tensor, _grad_enabled, is_grad_enabled, tensor
+from .autograd import Tensor, enable_grad, tensor
 
 
 def _grad_fn(f, argnums, with_value):
@@ -25,10 +23,7 @@ def _grad_fn(f, argnums, with_value):
             a = args[i]
             data = a.data if isinstance(a, Tensor) else tensor(a).data
             args[i] = Tensor(data, requires_grad=True)
-        with contextlib.ExitStack() as stack:
-            if not is_grad_enabled():
-                _grad_enabled.append(True)
-                stack.callback(_grad_enabled.pop)
+        with enable_grad():                       # md.grad works even inside no_grad
             value = f(*args)
             if not isinstance(value, Tensor):
                 raise TypeError(f"md.grad: f must return a Tensor, got {type(value).__name__}")

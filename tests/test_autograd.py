@@ -164,7 +164,7 @@ def test_grad_of_the_course_example():
 
 
 def test_value_and_grad_and_argnums():
-    f = lambda a, b: (a * b).sum()  # noqa: E731
+    f = lambda a, b: (a * b).sum()
     a, b = md.tensor([1.0, 2.0]), md.tensor([3.0, 4.0])
     value, (ga, gb) = md.value_and_grad(f, argnums=(0, 1))(a, b)
     assert value.item() == 11.0
@@ -220,3 +220,64 @@ def test_leaf_grads_never_alias_each_other():
     (c * 1.0).backward(seed)
     c.grad *= 5
     np.testing.assert_array_equal(seed, [1.0, 1.0])
+
+
+# ----------------------------------------------------------------------------- readability step
+def test_equality_is_elementwise_and_hashing_stays_by_identity():
+    a, b = md.tensor([1.0, 2.0, 3.0]), md.tensor([1.0, 0.0, 3.0])
+    assert (a == b).numpy().tolist() == [True, False, True]
+    assert (a != b).numpy().tolist() == [False, True, False]
+    assert (a == 2.0).numpy().tolist() == [False, True, False]
+    assert len({a, b, a}) == 2                    # still usable as graph-node keys
+
+
+def test_truth_value_follows_numpy():
+    assert bool(md.tensor([2.0]) > 1) is True
+    assert bool(md.tensor([0.0]) > 1) is False
+    with pytest.raises(ValueError, match=r"truth value of a tensor of shape \(2,\) is ambiguous"):
+        bool(md.tensor([1.0, 2.0]) > 0)
+
+
+def test_set_grad_enabled_and_enable_grad_nest_inside_no_grad():
+    x = md.tensor([1.0], requires_grad=True)
+    with md.no_grad():
+        assert not md.is_grad_enabled()
+        with md.enable_grad():
+            assert (x * 2).requires_grad
+        with md.set_grad_enabled(True):
+            assert md.is_grad_enabled()
+        assert not (x * 2).requires_grad
+    assert md.is_grad_enabled()
+
+
+def test_no_grad_in_one_thread_does_not_switch_off_recording_in_another():
+    import threading
+    inside, release = threading.Event(), threading.Event()
+
+    def evaluator():
+        with md.no_grad():
+            inside.set()
+            release.wait(5)
+
+    t = threading.Thread(target=evaluator)
+    t.start()
+    inside.wait(5)
+    try:
+        x = md.tensor([3.0], requires_grad=True)
+        assert md.is_grad_enabled()
+        (x * x).sum().backward()
+        assert x.grad.tolist() == [6.0]
+    finally:
+        release.set()
+        t.join()
+
+
+def test_function_classes_are_named_apart_from_layers():
+    from minidl import nn
+    x = md.tensor([[1.0, -1.0]], requires_grad=True)
+    for layer, op_name in ((nn.ReLU(), "ReLUOp"), (nn.Sigmoid(), "SigmoidOp"), (nn.Tanh(), "TanhOp"),
+                           (nn.LogSoftmax(), "LogSoftmaxOp"), (nn.Softmax(), "SoftmaxOp")):
+        assert type(layer(x)._ctx).__name__ == op_name
+    assert type(nn.Mean(axis=1)(x)._ctx).__name__ == "MeanOp"
+    emb = nn.Embedding(5, 2)
+    assert type(emb(md.tensor([[1, 2]]))._ctx).__name__ == "EmbeddingOp"

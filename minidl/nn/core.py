@@ -28,7 +28,7 @@ Fn(name, f)       any function of Tensors as a layer (Trax's ``tl.Fn``), e.g.
 from __future__ import annotations
 
 from .. import backend, ops
-from ..autograd import Tensor
+from ..autograd import Tensor, array_of
 from .layer import Layer
 
 
@@ -41,7 +41,7 @@ class Mean(Layer):
         if mask is None:
             return ops.mean(x, self.axis, self.keepdims)
         xp = backend.xp_of(x.data)
-        m = xp.asarray(mask.data if isinstance(mask, Tensor) else mask)
+        m = xp.asarray(array_of(mask))
         axis = self.axis % x.ndim
         if m.shape != x.shape[:m.ndim] or axis >= m.ndim:
             raise ValueError(f"{self.name}: mask of shape {tuple(m.shape)} does not fit input of shape "
@@ -61,7 +61,7 @@ class PaddingMask(Layer):
         self.pad_id = pad_id
 
     def forward(self, ids):
-        data = ids.data if isinstance(ids, Tensor) else ids
+        data = array_of(ids)
         return Tensor(data != self.pad_id)
 
 

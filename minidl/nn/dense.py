@@ -38,5 +38,9 @@ class Dense(Layer):
         if x.shape[-1] != self.n_in:
             raise ValueError(f"{self.name}: input of shape {tuple(x.shape)} does not fit W of shape "
                              f"{tuple(self.W.shape)} (the last input axis must be {self.n_in})")
-        y = ops.matmul(x, self.W)
-        return ops.add(y, self.b) if self.use_bias else y
+        # (..., n_in) -> (N, n_in) with N = prod(...): ONE big 2-D product, and dL/dW
+        # = x^T @ dL/dy needs no sum over a stack of small ones (BLAS is fastest so).
+        lead = tuple(x.shape[:-1])
+        y = ops.matmul(x.reshape(-1, self.n_in) if len(lead) != 1 else x, self.W)
+        y = ops.add(y, self.b) if self.use_bias else y
+        return y.reshape(lead + (self.n_units,)) if len(lead) != 1 else y

@@ -20,14 +20,14 @@ from ..autograd import Tensor, tensor
 
 class Parameter(Tensor):
     """A leaf Tensor that a Layer owns and an optimizer updates (always requires grad)."""
-    def __init__(self, data, name: str | None = None):
-        super().__init__(data, requires_grad=True, name=name)
+    def __init__(self, data):
+        super().__init__(data, requires_grad=True)
 
 
-def parameter(np_array, name=None) -> Parameter:
+def parameter(np_array) -> Parameter:
     """Wrap a NumPy array (e.g. from ``nn.init``) as a Parameter on the active backend,
     in the default float dtype."""
-    return Parameter(tensor(np_array).data, name=name)
+    return Parameter(tensor(np_array).data)
 
 
 class Layer:

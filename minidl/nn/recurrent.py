@@ -32,7 +32,7 @@ copy that has its own weights.  Deep RNNs are plain stacks:
 from __future__ import annotations
 
 from .. import backend, ops
-from ..autograd import Tensor
+from ..autograd import Tensor, array_of
 from ..ops import fused_rnn
 from .cells import GRUCell, LSTMCell, RNNCell
 from .layer import Layer
@@ -44,10 +44,10 @@ def _hidden(state):
     return state[0] if isinstance(state, tuple) else state
 
 
-def _carry_through(m, new, old):
+def _hold_state(m, new, old):
     """m * new + (1 - m) * old, for a state or a tuple of states (m: (B, 1))."""
     if isinstance(new, tuple):
-        return tuple(_carry_through(m, n, o) for n, o in zip(new, old))
+        return tuple(_hold_state(m, n, o) for n, o in zip(new, old))
     return m * new + (1 - m) * old
 
 
@@ -94,7 +94,7 @@ class _Recurrent(Layer):
         def step(inputs, carry):
             x_t, m_t = inputs                              # (B, D), (B, 1)
             _, new = self.cell(x_t, carry)
-            new = _carry_through(m_t, new, carry)          # padded steps keep the old state
+            new = _hold_state(m_t, new, carry)          # padded steps keep the old state
             return m_t * _hidden(new), new
 
         return scan(step, (x, Tensor(m[..., None])), state, axis=1, reverse=self.reverse)
@@ -103,7 +103,7 @@ class _Recurrent(Layer):
         """mask -> a backend array (B, T) in x's dtype (1 = real step), or None."""
         if mask is None:
             return None
-        data = mask.data if isinstance(mask, Tensor) else mask
+        data = array_of(mask)
         m = backend.to_backend(data, x.backend).astype(x.dtype)
         if m.shape != x.shape[:2]:
             raise ValueError(f"{self.name}: mask of shape {tuple(m.shape)} does not fit the input of "

@@ -26,6 +26,17 @@ Shapes (``axis=1``, batch-first, the minidl convention):
     ys     (B, T, ...)  the y_t stacked back along ``axis`` (a tuple if fn returns a tuple)
     carry  the state after the last step
 
+How the signature relates to the two scans a learner may know (the maths is
+the same; the argument order and the time axis are not):
+
+    minidl  scan(fn, xs, init, axis=1)   fn(x_t, carry) -> (y_t, carry)   returns (ys, carry)
+    Trax    tl.Scan(layer, axis=0)       layer((x_t, carry)) -> (y_t, carry)   outputs (ys, carry)
+    JAX     lax.scan(f, init, xs)        f(carry, x_t) -> (carry, y_t)    returns (carry, ys)
+
+minidl keeps Trax's (x, carry) order and output order, but its time axis
+defaults to 1 because minidl is batch-first (Trax and JAX scan axis 0).  To
+port a JAX step function: ``scan(lambda x, c: f(c, x)[::-1], xs, init)``.
+
 ``reverse=True`` visits t = T-1, ..., 0 (the backward half of a bidirectional
 RNN) but still returns ys in the original time order, so ys[:, t] always
 belongs to x[:, t].

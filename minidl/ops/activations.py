@@ -23,7 +23,7 @@ from ..autograd import Function
 from .. import backend
 
 
-class ReLU(Function):
+class ReLUOp(Function):
     def forward(self, x):
         self.positive = x > 0
         return x * self.positive
@@ -51,7 +51,7 @@ def stable_sigmoid(x):
     return 0.5 * (1.0 + xp.tanh(0.5 * x))
 
 
-class Sigmoid(Function):
+class SigmoidOp(Function):
     def forward(self, x):
         self.y = stable_sigmoid(x)
         return self.y
@@ -60,7 +60,7 @@ class Sigmoid(Function):
         return gy * self.y * (1 - self.y)
 
 
-class Tanh(Function):
+class TanhOp(Function):
     def forward(self, x):
         self.y = backend.xp_of(x).tanh(x)
         return self.y
@@ -76,7 +76,7 @@ def stable_log_softmax(x, axis=-1):
     return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 
 
-class Softmax(Function):
+class SoftmaxOp(Function):
     def __init__(self, axis=-1):
         self.axis = axis
 
@@ -92,7 +92,7 @@ class Softmax(Function):
         return y * (gy - (gy * y).sum(axis=self.axis, keepdims=True))
 
 
-class LogSoftmax(Function):
+class LogSoftmaxOp(Function):
     def __init__(self, axis=-1):
         self.axis = axis
 
@@ -105,7 +105,7 @@ class LogSoftmax(Function):
         return gy - xp.exp(self.y) * gy.sum(axis=self.axis, keepdims=True)
 
 
-class Dropout(Function):
+class DropoutOp(Function):
     """Inverted dropout: keep each unit with probability 1 - rate and scale by
     1/(1 - rate), so the expected activation is unchanged and eval needs no rescale."""
     def __init__(self, rate):
@@ -123,19 +123,19 @@ class Dropout(Function):
         return gy * self.scale
 
 
-def relu(x): return ReLU()(x)
+def relu(x): return ReLUOp()(x)
 def leaky_relu(x, slope=0.01): return LeakyReLU(slope)(x)
-def sigmoid(x): return Sigmoid()(x)
-def tanh(x): return Tanh()(x)
-def softmax(x, axis=-1): return Softmax(axis)(x)
-def log_softmax(x, axis=-1): return LogSoftmax(axis)(x)
+def sigmoid(x): return SigmoidOp()(x)
+def tanh(x): return TanhOp()(x)
+def softmax(x, axis=-1): return SoftmaxOp(axis)(x)
+def log_softmax(x, axis=-1): return LogSoftmaxOp(axis)(x)
 
 
 def dropout(x, rate, training=True):
     """Identity when not training or rate == 0 (no graph node, no RNG draw)."""
     if not training or rate == 0:
         return x
-    return Dropout(rate)(x)
+    return DropoutOp(rate)(x)
 
 
 class SigmoidRange(Function):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd import Function, Tensor, as_tensor, sum_to
+from ..autograd import Function, Tensor, array_of, as_tensor, sum_to
 from .. import backend
 
 
@@ -126,9 +126,11 @@ class Clip(Function):
         self.lo, self.hi = lo, hi
 
     def forward(self, a):
-        self.inside = (a >= self.lo) & (a <= self.hi) if self.lo is not None and self.hi is not None \
-            else (a >= self.lo) if self.lo is not None else (a <= self.hi)
-        return _xp(a).clip(a, self.lo, self.hi)
+        xp = _xp(a)
+        lo = -xp.inf if self.lo is None else self.lo      # a missing bound clips nothing
+        hi = xp.inf if self.hi is None else self.hi
+        self.inside = (a >= lo) & (a <= hi)
+        return xp.clip(a, lo, hi)
 
     def backward(self, gy):
         return gy * self.inside
@@ -174,12 +176,12 @@ class Cast(Function):
 class MatMul(Function):
     """Y = A @ B  (A: (..., n, k), B: (..., k, m) -> Y: (..., n, m)).
 
-    dL/dA = dL/dY @ B^T  and  dL/dB = A^T @ dL/dY.  1-D operands are treated as
-    a row (A) or a column (B) vector, as ``numpy.matmul`` does.
+        dL/dA = dL/dY @ B^T          dL/dB = A^T @ dL/dY
 
-    The common case of a layer, A (..., k) @ W (k, m), is folded into ONE 2-D
-    product (N, k) @ (k, m) with N = prod(...): BLAS is fastest on one big GEMM,
-    and dL/dW then needs no sum over a batch of small products.
+    summed back to each input's shape where the batch axes ``...`` broadcast.
+    1-D operands are a row (A) or a column (B) vector, as ``numpy.matmul`` has it.
+    (``nn.Dense`` flattens a (B, T, k) input to (B*T, k) before calling this, so
+    the layer case is one big 2-D product: see minidl/nn/dense.py.)
     """
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0 or a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
@@ -187,25 +189,17 @@ class MatMul(Function):
                              f"(last axis of the first must equal the "
                              f"{'second-to-last' if b.ndim > 1 else 'only'} axis of the second)")
         self.a, self.b = a, b
-        if a.ndim > 2 and b.ndim == 2:
-            return (a.reshape(-1, a.shape[-1]) @ b).reshape(a.shape[:-1] + (b.shape[1],))
         return a @ b
 
     def backward(self, gy):
-        a, b = self.a, self.b
-        need_a, need_b = self.needs_input_grad
-        if a.ndim >= 2 and b.ndim == 2:                # the layer case: 2-D GEMMs only
-            g2 = gy.reshape(-1, b.shape[1])
-            ga = (g2 @ b.T).reshape(a.shape) if need_a else None
-            gb = a.reshape(-1, a.shape[-1]).T @ g2 if need_b else None
-            return ga, gb
         xp = _xp(gy)
-        a2 = a[None, :] if a.ndim == 1 else a          # a vector is a (1, k) row ...
-        b2 = b[:, None] if b.ndim == 1 else b          # ... or a (k, 1) column
-        batch = tuple(np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]))
-        g2 = gy.reshape(batch + (a2.shape[-2], b2.shape[-1]))
-        ga = sum_to(g2 @ xp.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape) if need_a else None
-        gb = sum_to(xp.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(b.shape) if need_b else None
+        a = self.a[None, :] if self.a.ndim == 1 else self.a      # a vector is a (1, k) row ...
+        b = self.b[:, None] if self.b.ndim == 1 else self.b      # ... or a (k, 1) column
+        batch = tuple(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
+        gy = gy.reshape(batch + (a.shape[-2], b.shape[-1]))      # put back the vector axes
+        need_a, need_b = self.needs_input_grad                 # skip a product nobody needs
+        ga = sum_to(gy @ xp.swapaxes(b, -1, -2), a.shape).reshape(self.a.shape) if need_a else None
+        gb = sum_to(xp.swapaxes(a, -1, -2) @ gy, b.shape).reshape(self.b.shape) if need_b else None
         return ga, gb
 
 
@@ -246,6 +240,6 @@ def clip(a, lo=None, hi=None):
 
 def where(cond, a, b):
     """Elementwise choice; ``cond`` is a boolean Tensor or array (no gradient)."""
-    cond = cond.data if isinstance(cond, Tensor) else cond
+    cond = array_of(cond)
     like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
     return Where(cond)(as_tensor(a, like), as_tensor(b, like))

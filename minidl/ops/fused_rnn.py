@@ -242,8 +242,8 @@ class LSTMSequence(_Sequence):
                 gates[t] += h @ W_h
                 lstm_forward(gates[t], c, cs[t], tanh_cs[t], hs[t])
                 if self.m is not None:
-                    _carry_through(self.m[t], hs[t], h)
-                    _carry_through(self.m[t], cs[t], c)
+                    _keep_state_where_padded_(self.m[t], hs[t], h)
+                    _keep_state_where_padded_(self.m[t], cs[t], c)
                 h, c = hs[t], cs[t]
         self.h0, self.c0, self.W = h0, c0, W
         self.gates, self.hs, self.cs, self.tanh_cs = gates, hs, cs, tanh_cs
@@ -299,7 +299,7 @@ class GRUSequence(_Sequence):
                 a[:, 2 * H:] += rhs[t] @ W_h_c
                 gru_candidate_forward(a, h, hs[t])
                 if self.m is not None:
-                    _carry_through(self.m[t], hs[t], h)
+                    _keep_state_where_padded_(self.m[t], hs[t], h)
                 h = hs[t]
         self.h0, self.W, self.W_h_ur, self.W_h_c = h0, W, W_h_ur, W_h_c
         self.gates, self.hs, self.rhs = gates, hs, rhs
@@ -330,7 +330,7 @@ class GRUSequence(_Sequence):
         return self.input_grads(dz, self.W[H:], B), dh, dW, dz2.sum(axis=0)
 
 
-def _carry_through(m, new, prev):
+def _keep_state_where_padded_(m, new, prev):
     """new <- m new + (1 - m) prev, in place: a padded step (m = 0) keeps the old state."""
     new -= prev
     new *= m

@@ -40,7 +40,7 @@ class Sum(Function):
         return xp.broadcast_to(_expand(gy, self.in_shape, self.axes, self.keepdims), self.in_shape).copy()
 
 
-class Mean(Function):
+class MeanOp(Function):
     """y = (1/n) sum_i x_i;  dy/dx_i = 1/n."""
     def __init__(self, axis=None, keepdims=False):
         self.axis, self.keepdims = axis, keepdims
@@ -87,6 +87,6 @@ class Min(Max):
 
 
 def sum(x, axis=None, keepdims=False): return Sum(axis, keepdims)(x)  # noqa: A001
-def mean(x, axis=None, keepdims=False): return Mean(axis, keepdims)(x)
+def mean(x, axis=None, keepdims=False): return MeanOp(axis, keepdims)(x)
 def max(x, axis=None, keepdims=False): return Max(axis, keepdims)(x)  # noqa: A001
 def min(x, axis=None, keepdims=False): return Min(axis, keepdims)(x)  # noqa: A001

@@ -10,7 +10,7 @@ gradient back to where the value came from:
 """
 from __future__ import annotations
 
-from ..autograd import Function, Tensor, as_tensor
+from ..autograd import Function, Tensor, array_of, as_tensor
 from .. import backend
 
 
@@ -48,8 +48,8 @@ class Transpose(Function):
 def _raw_index(idx):
     """Unwrap Tensors inside an index (x[ids] with ids a Tensor)."""
     if isinstance(idx, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in idx)
-    return idx.data if isinstance(idx, Tensor) else idx
+        return tuple(array_of(i) for i in idx)
+    return array_of(idx)
 
 
 class GetItem(Function):
@@ -111,7 +111,7 @@ class Split(Function):
         return backend.xp_of(gys[0]).concatenate(gys, axis=self.axis)
 
 
-class Embedding(Function):
+class EmbeddingOp(Function):
     """Row lookup: y[..., :] = W[ids[...], :]   (ids: any int shape S, W: (V, d) -> y: S + (d,)).
 
     Backward is the scatter-add dW[v] = sum of gy at every position where ids == v
@@ -161,8 +161,8 @@ def stack(xs, axis=0):
 
 def embedding(ids, W):
     """Look up rows of ``W`` (V, d) for integer ``ids`` of any shape."""
-    ids = ids.data if isinstance(ids, Tensor) else ids
+    ids = array_of(ids)
     if not isinstance(W, Tensor):
         raise TypeError("embedding: W must be a Tensor")
     ids = backend.xp_of(W.data).asarray(ids)   # ids from the host are moved to W's device
-    return Embedding()(Tensor(ids), W)
+    return EmbeddingOp()(Tensor(ids), W)
