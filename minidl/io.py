@@ -203,3 +203,7 @@ def load(layer, path) -> None:
     new = [backend.xp_of(p.data).asarray(arrays[n].astype(p.dtype, copy=False)) for n, p in named]
     for (_, p), data in zip(named, new):
         p.data, p.grad = data, None
+
+
+# The way out to PyTorch (layout mapping documented there).
+from .torch_interop import ExchangeError, from_torch_state_dict, to_torch_state_dict  # noqa: E402,F401

@@ -146,8 +146,30 @@ class GRUCell(_Cell):
     [Γr * h, x] @ W[:, 2H:] for the candidate.  Keeping the three blocks in one
     matrix still lets the fused path project the inputs x for all three in one
     matmul (x @ W[H:]).
+
+    ``reset_after=True`` is the variant of PyTorch, cuDNN and Keras (default
+    there): the relevance gate is applied AFTER the recurrent product, which
+    then has a bias of its own, b_hn (H,):
+
+        h' = tanh(W_h[H:] x_t + b_h  +  Γr * (W_h[:H] h_{t-1} + b_hn))
+
+    so all three recurrent products h @ W[:H] can be done at once, before Γr is
+    known (why the GPU libraries prefer it).  The two variants are different
+    functions, not a re-parametrisation: weights trained with one do not carry
+    over to the other.  PyTorch also writes the update as h_t = (1 - z) h' + z h,
+    i.e. its z is our 1 - Γu: ``minidl.io.to_torch_state_dict`` negates that
+    block when it exchanges weights.
     """
     n_gates = 3
+
+    def __init__(self, n_units: int, reset_after: bool = False):
+        super().__init__(n_units)
+        self.reset_after = bool(reset_after)
+
+    def build(self, n_in: int):
+        super().build(n_in)
+        if self.reset_after:
+            self.b_hn = parameter(init.zeros(self.n_units))     # the recurrent candidate's own bias
 
     def forward(self, x_t, h=None):
         if h is None:
@@ -158,7 +180,11 @@ class GRUCell(_Cell):
         b_ur, b_h = ops.split(self.b, [2 * H], axis=0)          # (2H,), (H,)
         gates = ops.sigmoid(_hx(h, x_t) @ W_ur + b_ur)          # (B, 2H)
         u, r = ops.split(gates, 2, axis=-1)                     # Γu, Γr: (B, H) each
-        h_cand = ops.tanh(_hx(r * h, x_t) @ W_h + b_h)          # h': (B, H)
+        if self.reset_after:                                    # Γr * (W_hh h + b_hn)
+            W_hh, W_xh = ops.split(W_h, [H], axis=0)            # (H, H), (D, H)
+            h_cand = ops.tanh(x_t @ W_xh + b_h + r * (h @ W_hh + self.b_hn))
+        else:
+            h_cand = ops.tanh(_hx(r * h, x_t) @ W_h + b_h)      # h': (B, H)
         h = (1 - u) * h + u * h_cand
         return h, h
 

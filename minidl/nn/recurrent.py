@@ -141,12 +141,18 @@ class RNN(_Recurrent):
 class GRU(_Recurrent):
     """GRU over a sequence (see nn.GRUCell for the equations and the W slices [u | r | h']).
 
+    reset_after=True: PyTorch's/cuDNN's variant of the candidate (see nn.GRUCell).
+
     x (B, T, D) -> ys (B, T, H), or h_T (B, H) with return_sequences=False.
     fused=False (default) scans the cell; fused=True runs ops.fused_rnn.GRUSequence (faster, same numbers).
     """
 
-    def __init__(self, n_units, return_sequences=True, return_state=False, reverse=False, fused=False):
-        super().__init__(GRUCell(n_units), return_sequences, return_state, reverse)
+    def __init__(self, n_units, return_sequences=True, return_state=False, reverse=False, fused=False,
+                 reset_after=False):
+        super().__init__(GRUCell(n_units, reset_after=reset_after), return_sequences, return_state, reverse)
+        if fused and reset_after:
+            raise ValueError("GRU: the fused path implements the course's GRU (reset_after=False); "
+                             "use fused=False with reset_after=True")
         self.fused = fused
 
     def _run(self, x, h0, m):
@@ -155,7 +161,8 @@ class GRU(_Recurrent):
         return fused_rnn.gru_sequence(x, h0, self.cell.W, self.cell.b, mask=m, reverse=self.reverse)
 
     def reversed_copy(self):
-        return GRU(self.n_units, self.return_sequences, self.return_state, not self.reverse, self.fused)
+        return GRU(self.n_units, self.return_sequences, self.return_state, not self.reverse, self.fused,
+                   self.cell.reset_after)
 
 
 class LSTM(_Recurrent):
