@@ -228,10 +228,7 @@ def fit(model, loss_fn, optimizer, train_batches, epochs: int = 1, val_batches=N
 def _progress(batches, epoch, epochs, progress):
     if not progress:
         return batches
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:                 # tqdm is a dependency, but a bar is not worth a crash
-        return batches
+    from tqdm.auto import tqdm
     total = len(batches) if hasattr(batches, "__len__") else None
     return tqdm(batches, total=total, desc=f"epoch {epoch}/{epochs}", leave=False)
 

@@ -146,12 +146,9 @@ def bucket_batches(seqs, labels=None, batch_size=32, shuffle=True, seed=None,
     Yields ``(x, y)`` with x (B, T_batch) int64 post-padded with ``pad_value``
     and y = labels[batch] (or just ``x`` when labels is None).
     """
-    lengths = _check_bucket_args(seqs, labels, batch_size)
-    labels = None if labels is None else np.asarray(labels)
-    rng = _epoch_rng(_make_rng(seed))
-    for idx in _bucket_plan(lengths, int(batch_size), shuffle, rng, pool_batches, drop_last):
-        x = pad_sequences([seqs[i] for i in idx], value=pad_value)
-        yield x if labels is None else (x, labels[idx])
+    batches = BucketIterator(seqs, labels, batch_size, shuffle, seed, pool_batches, drop_last, pad_value)
+    for batch in batches.numpy_batches():
+        yield batch[0] if labels is None else batch
 
 
 class BucketIterator:

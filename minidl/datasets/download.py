@@ -57,20 +57,9 @@ def md5sum(path):
 
 
 def _progress_bar(total, desc, enabled):
-    """A tqdm bar, or a do-nothing stand-in when tqdm is missing or disabled."""
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        tqdm = None
-    if tqdm is None or not enabled:
-        class _NoBar:
-            def update(self, n):
-                pass
-
-            def close(self):
-                pass
-        return _NoBar()
-    return tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=desc)
+    """A tqdm bar of bytes received (``enabled=False``: a bar that draws nothing)."""
+    from tqdm.auto import tqdm
+    return tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=desc, disable=not enabled)
 
 
 def download_url(url, dest, md5=None, size=None, timeout=10.0, progress=True, hint=""):

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .paths import DataFormatError, DataNotFoundError, resolve_dir
+from .paths import DataFormatError, DataNotFoundError, read_lines, resolve_dir
 
 ML100K_GENRES = ["unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
                  "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery",
@@ -74,42 +74,40 @@ def load_movielens_100k(path=None):
             raise DataNotFoundError(f"{p} not found: expected the ml-100k folder with u.data and u.item")
 
     item_ids, titles, genres = [], [], []
-    with open(item_path, encoding="latin-1") as f:
-        for lineno, line in enumerate(f, 1):
-            line = line.rstrip("\r\n")
-            if not line.strip():
-                continue
-            fields = line.split("|")
-            if len(fields) != 5 + len(ML100K_GENRES):
-                raise DataFormatError(item_path, lineno, f"expected {5 + len(ML100K_GENRES)} '|'-separated "
-                                                         f"fields, got {len(fields)}")
-            flags = fields[5:]
-            if any(flag not in ("0", "1") for flag in flags):
-                raise DataFormatError(item_path, lineno, f"genre flags must be 0 or 1, got {flags}")
-            try:
-                item_ids.append(int(fields[0]))
-            except ValueError:
-                raise DataFormatError(item_path, lineno, f"movie id {fields[0]!r} is not an integer") from None
-            titles.append(fields[1])
-            genres.append([int(x) for x in flags])
+    for lineno, line in read_lines(item_path, "latin-1"):
+        line = line.rstrip("\r\n")
+        if not line.strip():
+            continue
+        fields = line.split("|")
+        if len(fields) != 5 + len(ML100K_GENRES):
+            raise DataFormatError(item_path, lineno, f"expected {5 + len(ML100K_GENRES)} '|'-separated "
+                                                     f"fields, got {len(fields)}")
+        flags = fields[5:]
+        if any(flag not in ("0", "1") for flag in flags):
+            raise DataFormatError(item_path, lineno, f"genre flags must be 0 or 1, got {flags}")
+        try:
+            item_ids.append(int(fields[0]))
+        except ValueError:
+            raise DataFormatError(item_path, lineno, f"movie id {fields[0]!r} is not an integer") from None
+        titles.append(fields[1])
+        genres.append([int(x) for x in flags])
 
     users, items, ratings, stamps = [], [], [], []
-    with open(data_path, encoding="latin-1") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            fields = line.split()
-            if len(fields) != 4:
-                raise DataFormatError(data_path, lineno, f"expected user<TAB>item<TAB>rating<TAB>timestamp, "
-                                                         f"got {len(fields)} field(s)")
-            try:
-                u, i, r, t = int(fields[0]), int(fields[1]), float(fields[2]), int(fields[3])
-            except ValueError:
-                raise DataFormatError(data_path, lineno, f"non-numeric field in {line.strip()!r}") from None
-            users.append(u)
-            items.append(i)
-            ratings.append(r)
-            stamps.append(t)
+    for lineno, line in read_lines(data_path, "latin-1"):
+        if not line.strip():
+            continue
+        fields = line.split()
+        if len(fields) != 4:
+            raise DataFormatError(data_path, lineno, f"expected user<TAB>item<TAB>rating<TAB>timestamp, "
+                                                     f"got {len(fields)} field(s)")
+        try:
+            u, i, r, t = int(fields[0]), int(fields[1]), float(fields[2]), int(fields[3])
+        except ValueError:
+            raise DataFormatError(data_path, lineno, f"non-numeric field in {line.strip()!r}") from None
+        users.append(u)
+        items.append(i)
+        ratings.append(r)
+        stamps.append(t)
     return _assemble(users, items, ratings, stamps, item_ids, titles, genres, ML100K_GENRES,
                      str(folder), data_path)
 
@@ -187,3 +185,49 @@ def load_movielens(path=None):
         return load_movielens_100k(None)
     except DataNotFoundError:
         return load_movielens_csv(None)
+
+
+def load_movielens_users(path=None, user_ids=None):
+    """The ml-100k user table ``u.user``: ``user id|age|gender|occupation|zip code``.
+
+    Returns {"user_ids" (n,) int64, "age" (n,) int64, "gender" list of "M"/"F",
+    "occupation" list of str, "zip" list of str, "source"}, in file order -- or,
+    given ``user_ids`` (e.g. the "user_ids" of ``load_movielens_100k``), one row
+    per given id in that order, so row u describes user index u.  A given id
+    missing from the table is an error (metadata must never silently shift).
+    """
+    folder = resolve_dir(path, "ml-100k", "movielens-100k", "ml-100k folder")
+    user_path = folder / "u.user"
+    if not user_path.exists():
+        raise DataNotFoundError(f"{user_path} not found: expected the ml-100k folder with u.user")
+    ids, age, gender, occupation, zips = [], [], [], [], []
+    for lineno, line in read_lines(user_path, "latin-1"):
+        line = line.rstrip("\r\n")
+        if not line.strip():
+            continue
+        fields = line.split("|")
+        if len(fields) != 5:
+            raise DataFormatError(user_path, lineno, f"expected 5 '|'-separated fields "
+                                                     f"(id|age|gender|occupation|zip), got {len(fields)}")
+        try:
+            ids.append(int(fields[0]))
+            age.append(int(fields[1]))
+        except ValueError:
+            raise DataFormatError(user_path, lineno, f"user id and age must be integers, got "
+                                                     f"{fields[0]!r}, {fields[1]!r}") from None
+        gender.append(fields[2])
+        occupation.append(fields[3])
+        zips.append(fields[4])
+    ids = np.array(ids, dtype=np.int64)
+    order = np.arange(len(ids))
+    if user_ids is not None:
+        position = {u: k for k, u in enumerate(ids.tolist())}
+        wanted = np.asarray(user_ids, dtype=np.int64).tolist()
+        missing = [u for u in wanted if u not in position]
+        if missing:
+            raise DataFormatError(user_path, None, f"user id {missing[0]} (of {len(missing)} missing) "
+                                                   f"is not in the user table")
+        order = np.array([position[u] for u in wanted], dtype=np.int64)
+    return {"user_ids": ids[order], "age": np.array(age, dtype=np.int64)[order],
+            "gender": [gender[k] for k in order], "occupation": [occupation[k] for k in order],
+            "zip": [zips[k] for k in order], "source": str(user_path)}

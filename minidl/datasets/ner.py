@@ -30,7 +30,7 @@ from __future__ import annotations
 import csv
 import re
 
-from .paths import DataFormatError, resolve
+from .paths import DataFormatError, read_lines, resolve
 
 _TAG = re.compile(r"^(O|[BI]-\S+)$")
 
@@ -49,24 +49,22 @@ def load_conll(path=None, encoding="utf-8"):
     path = resolve(path, "wnut17/wnut17train.conll", "wnut17-train", "CoNLL file")
     sentences, tags = [], []
     words, labels = [], []
-    with open(path, encoding=encoding) as f:
-        for lineno, line in enumerate(f, 1):
-            line = line.rstrip("\r\n")
-            if not line.strip():
-                if words:
-                    sentences.append(words)
-                    tags.append(labels)
-                    words, labels = [], []
-                continue
-            if line.startswith("-DOCSTART-"):
-                continue
-            # Tabs when there are any (a token may hold a space in WNUT), else any whitespace.
-            cols = line.split("\t") if "\t" in line else line.split()
-            if len(cols) < 2:
-                raise DataFormatError(path, lineno, f"expected token<TAB>tag, got {line!r:.60}")
-            _check_tag(cols[-1], path, lineno)
-            words.append(cols[0])
-            labels.append(cols[-1])
+    for lineno, line in read_lines(path, encoding):
+        if not line.strip():
+            if words:
+                sentences.append(words)
+                tags.append(labels)
+                words, labels = [], []
+            continue
+        if line.startswith("-DOCSTART-"):
+            continue
+        # Tabs when there are any (a token may hold a space in WNUT), else any whitespace.
+        cols = line.split("\t") if "\t" in line else line.split()
+        if len(cols) < 2:
+            raise DataFormatError(path, lineno, f"expected token<TAB>tag, got {line!r:.60}")
+        _check_tag(cols[-1], path, lineno)
+        words.append(cols[0])
+        labels.append(cols[-1])
     if words:                              # the file may not end with a blank line
         sentences.append(words)
         tags.append(labels)

@@ -149,3 +149,13 @@ def not_found_message(relpath, download_name=None, what="data file", first_line=
     lines.append(f"  - point ${ENV_DATA_DIR} at a folder holding {relpath}, or pass its path to the "
                  f"loader (lessons: --data PATH).")
     return "\n".join(lines)
+
+
+def read_lines(path, encoding="utf-8"):
+    """(1-based line number, line without its newline) for every line of a text file.
+
+    The one line reader of the loaders, so every format error can name its line.
+    """
+    with open(path, encoding=encoding, newline="") as f:
+        for lineno, line in enumerate(f, 1):
+            yield lineno, line.rstrip("\r\n")

@@ -29,7 +29,7 @@ import re
 
 import numpy as np
 
-from .paths import DataFormatError, DataNotFoundError, not_found_message, resolve, resolve_dir
+from .paths import DataFormatError, DataNotFoundError, not_found_message, read_lines, resolve, resolve_dir
 
 VADER_FILES = {
     "tweets": "tweets_GroundTruth.txt",
@@ -37,13 +37,6 @@ VADER_FILES = {
     "amazon": "amazonReviewSnippets_GroundTruth.txt",
     "nyt": "nytEditorialSnippets_GroundTruth.txt",
 }
-
-
-def _lines(path, encoding="utf-8"):
-    """(1-based line number, line without its newline) for every line of a text file."""
-    with open(path, encoding=encoding, newline="") as f:
-        for lineno, line in enumerate(f, 1):
-            yield lineno, line.rstrip("\r\n")
 
 
 # ---------------------------------------------------------------------- VADER
@@ -62,7 +55,7 @@ def load_vader(path=None, which="tweets"):
         raise ValueError(f"which must be one of {sorted(VADER_FILES)}, got {which!r}")
     path = resolve(path, f"vader_sentiment/{VADER_FILES[which]}", f"vader-{which}", "VADER file")
     ids, valence, texts = [], [], []
-    for lineno, line in _lines(path):
+    for lineno, line in read_lines(path):
         if not line.strip():
             continue
         parts = line.split("\t", 2)
@@ -104,9 +97,9 @@ def load_trask(path=None):
     labels_path = reviews_path.with_name("labels.txt")
     if not labels_path.exists():
         raise DataNotFoundError(f"{labels_path} not found (it must sit beside {reviews_path})")
-    texts = [line for _, line in _lines(reviews_path)]
+    texts = [line for _, line in read_lines(reviews_path)]
     labels = []
-    for lineno, line in _lines(labels_path):
+    for lineno, line in read_lines(labels_path):
         word = line.strip().lower()
         if word not in ("positive", "negative"):
             raise DataFormatError(labels_path, lineno, f"expected 'positive' or 'negative', got {line!r:.40}")
@@ -157,7 +150,7 @@ def load_imdb(path=None, split="train"):
 # ---------------------------------------------------------------------- twitter_samples
 def _read_json_lines(path):
     texts = []
-    for lineno, line in _lines(path):
+    for lineno, line in read_lines(path):
         if not line.strip():
             continue
         try:
