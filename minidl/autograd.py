@@ -82,11 +82,26 @@ class Tensor:
         if requires_grad and data.dtype.kind != "f":
             raise TypeError(f"only floating tensors can require grad, got dtype {data.dtype} "
                             "(integer tensors hold ids and counts, which have no gradient)")
-        self.data = data
+        self._data = data
+        self._version = 0          # bumped by every assignment to .data (see the property)
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self._ctx = None           # the Function that made me
         self._out_index = 0        # which of its outputs I am
+
+    @property
+    def data(self):
+        """The values: a NumPy or CuPy array."""
+        return self._data
+
+    @data.setter
+    def data(self, value):
+        # ``w.data -= lr * g`` and ``w.data = new`` both land here (augmented assignment
+        # on an attribute calls the setter).  A Function that saved this tensor for its
+        # backward compares versions and refuses a stale graph, as PyTorch does.
+        # (An edit through an index, ``w.data[0] = 5``, bypasses the setter: don't.)
+        self._data = value
+        self._version += 1
 
     # --- array-like facts
     shape = property(lambda self: self.data.shape)
@@ -188,20 +203,43 @@ def tensor(data, requires_grad: bool = False, dtype=None, backend_name: str | No
 def as_tensor(x, like: Tensor | None = None) -> Tensor:
     """``x`` unchanged if it is a Tensor; otherwise a constant Tensor.
 
-    A Python number takes the dtype and backend of ``like``, so ``x * 3`` stays
-    float32 on the GPU instead of becoming float64 on the CPU.
+    The dtype policy, in one place:
+    * a Python number takes the backend of ``like`` and its dtype when that can hold
+      the number (``x * 3`` stays float32 on the GPU); an int tensor * 0.5 becomes
+      a float tensor (``_scalar_dtype``, NumPy's rule for Python scalars);
+    * a floating array next to a floating tensor is cast to the tensor's dtype: a
+      stray float64 NumPy array never silently turns a float32 model into float64
+      (the same rule as ``md.tensor``);
+    * two Tensors of different dtypes follow NumPy's promotion (float32 with
+      float64 gives float64): mixing them is a deliberate choice.
     """
     if isinstance(x, Tensor):
         return x
     if like is not None:
         xp = backend.xp_of(like.data)
         if isinstance(x, (int, float, bool)):
-            return Tensor(xp.asarray(x, dtype=like.dtype))
+            return Tensor(xp.asarray(x, dtype=_scalar_dtype(x, like.dtype)))
         if backend.xp_of(x) is not xp and not isinstance(x, (list, tuple)):
             raise TypeError(f"cannot mix a {backend.name_of(x)} array with a "
                             f"{backend.name_of(like.data)} tensor; move one with .to()")
-        return Tensor(xp.asarray(x))
+        arr = xp.asarray(x)
+        if arr.dtype.kind == "f" and like.dtype.kind == "f" and arr.dtype != like.dtype:
+            arr = arr.astype(like.dtype)       # a stray float64 array never upcasts a float32 model
+        return Tensor(arr)
     return Tensor(backend.xp().asarray(x))
+
+
+def _scalar_dtype(x, dtype):
+    """The dtype a Python number takes next to a tensor of ``dtype`` (NumPy 2's rule, NEP 50):
+
+    the tensor's dtype when it can hold the number (float tensor * 0.5, int tensor + 2),
+    else a float (the default float dtype) or int64 that NumPy then promotes with the
+    tensor: ``md.tensor([1, 2]) * 0.5`` is [0.5, 1.0] (float64, as in NumPy), never [0, 0].
+    """
+    kind = dtype.kind
+    if isinstance(x, bool) or (isinstance(x, int) and kind in "iuf") or (isinstance(x, float) and kind == "f"):
+        return dtype
+    return np.dtype(np.int64) if isinstance(x, int) else backend.get_default_dtype()
 
 
 # ----------------------------------------------------------------------------- Function
@@ -235,6 +273,7 @@ class Function:
         results = tuple(Tensor(o, requires_grad=needs and o.dtype.kind == "f") for o in outs)
         if needs:
             self.inputs = tensors
+            self.input_versions = [t._version for t in tensors]
             self.out_meta = [(o.shape, o.dtype) for o in outs]
             for i, r in enumerate(results):
                 r._ctx, r._out_index = self, i
@@ -312,6 +351,7 @@ def run_backward(root: Tensor, grad, retain_graph: bool = False):
         xp = backend.xp_of(fn.inputs[0].data)
         gys = [xp.zeros(s, dtype=d) if g is None else g
                for g, (s, d) in zip(gys, fn.out_meta)]
+        _check_versions(fn)
         gxs = fn.backward(*gys)
         if not isinstance(gxs, tuple):
             gxs = (gxs,)
@@ -339,6 +379,18 @@ def _accumulate_leaf(t: Tensor, g):
     if g.dtype != t.dtype:
         g = g.astype(t.dtype)
     t.grad = g.copy() if t.grad is None else t.grad + g
+
+
+def _check_versions(fn: Function):
+    """Refuse to differentiate through an input whose values were replaced after forward."""
+    for i, (t, v) in enumerate(zip(fn.inputs, fn.input_versions)):
+        if t._version != v:
+            who = getattr(t, "name", None) or f"a tensor of shape {tuple(t.shape)}"
+            raise RuntimeError(
+                f"{type(fn).__name__}: its input {i} ({who}) was modified in place after the "
+                f"forward pass (version {v} -> {t._version}), so backward would mix old and new "
+                "values and give a wrong gradient. Change parameters only after backward() "
+                "(that is what optimizer.step() is for), or run the forward pass again.")
 
 
 def _free(fn: Function):

@@ -20,13 +20,20 @@ Dtype policy: ``float32`` is the default floating dtype (fast, what GPUs like);
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import importlib
 
 import numpy as np
 
+# The active backend and default dtype are per thread (and per asyncio task):
+# ``with default_dtype("float64")`` in a gradient check on one thread must not
+# turn another thread's model into float64.  A new thread starts from the
+# defaults, numpy and float32, as PyTorch's grad mode does.
+BACKENDS = ("numpy", "cupy")
+_name = contextvars.ContextVar("minidl_backend", default="numpy")
+_dtype = contextvars.ContextVar("minidl_default_dtype", default=np.dtype(np.float32))
+
 _state = {
-    "name": "numpy",
-    "dtype": np.dtype(np.float32),
     "seed": 0,
     "host_rng": np.random.default_rng(0),
     "device_rng": {},           # backend name -> RNG object, created lazily
@@ -77,31 +84,39 @@ def available_backends() -> list[str]:
 
 def use(name: str) -> None:
     """Make ``name`` ("numpy" or "cupy") the backend for new tensors and parameters."""
-    if name not in ("numpy", "cupy"):
-        raise ValueError(f"unknown backend {name!r}; choose 'numpy' or 'cupy'")
+    check_name(name)
     if name == "cupy" and _probe_cupy() is None:
         raise RuntimeError(f"cannot use the 'cupy' backend: {_cupy_error}")
-    _state["name"] = name
+    _name.set(name)
+
+
+def check_name(name) -> str:
+    """``name`` if it is a backend minidl knows; otherwise a ValueError listing the valid ones."""
+    if name not in BACKENDS:
+        raise ValueError(f"unknown backend {name!r}; the backends are {', '.join(map(repr, BACKENDS))}")
+    return name
 
 
 def get_backend() -> str:
-    return _state["name"]
+    return _name.get()
 
 
 @contextlib.contextmanager
 def using(name: str):
     """``with using("cupy"): ...`` -- switch backend for a block, then switch back."""
-    old = get_backend()
-    use(name)
+    check_name(name)
+    if name == "cupy" and _probe_cupy() is None:
+        raise RuntimeError(f"cannot use the 'cupy' backend: {_cupy_error}")
+    token = _name.set(name)
     try:
         yield
     finally:
-        _state["name"] = old
+        _name.reset(token)
 
 
 def module(name: str):
     """The array module called ``name``."""
-    if name == "numpy":
+    if check_name(name) == "numpy":
         return np
     if _probe_cupy() is None:
         raise RuntimeError(f"cannot use the 'cupy' backend: {_cupy_error}")
@@ -110,7 +125,7 @@ def module(name: str):
 
 def xp():
     """The active array module (numpy or cupy)."""
-    return np if _state["name"] == "numpy" else _cupy
+    return np if _name.get() == "numpy" else _cupy
 
 
 def xp_of(a):
@@ -126,25 +141,28 @@ def name_of(a) -> str:
 
 # ----------------------------------------------------------------------------- dtypes
 def get_default_dtype():
-    return _state["dtype"]
+    return _dtype.get()
 
 
-def set_default_dtype(dtype) -> None:
+def _floating(dtype):
     dt = np.dtype(dtype)
     if dt.kind != "f":
         raise ValueError(f"the default dtype must be floating, got {dt}")
-    _state["dtype"] = dt
+    return dt
+
+
+def set_default_dtype(dtype) -> None:
+    _dtype.set(_floating(dtype))
 
 
 @contextlib.contextmanager
 def default_dtype(dtype):
     """``with default_dtype("float64"): layer = nn.Dense(3)`` -- float64 parameters."""
-    old = _state["dtype"]
-    set_default_dtype(dtype)
+    token = _dtype.set(_floating(dtype))
     try:
         yield
     finally:
-        _state["dtype"] = old
+        _dtype.reset(token)
 
 
 # ----------------------------------------------------------------------------- moving arrays
@@ -157,7 +175,7 @@ def asnumpy(a):
 
 def to_backend(a, name: str):
     """``a`` as an array of backend ``name`` (no copy when it already lives there)."""
-    if name == "numpy":
+    if check_name(name) == "numpy":
         return asnumpy(a)
     return module("cupy").asarray(a)
 

@@ -22,6 +22,7 @@ class Parameter(Tensor):
     """A leaf Tensor that a Layer owns and an optimizer updates (always requires grad)."""
     def __init__(self, data):
         super().__init__(data, requires_grad=True)
+        self.name = None           # "Dense.W", set when a Layer takes it (for error messages)
 
 
 def parameter(np_array) -> Parameter:
@@ -45,6 +46,7 @@ class Layer:
                                "before assigning attributes")
         if isinstance(value, Parameter):
             self._params[name] = value
+            value.name = value.name or f"{type(self).__name__}.{name}"
         elif isinstance(value, Layer):
             self._layers[name] = value
         else:                       # rebinding e.g. ``self.W = None`` unregisters the old value

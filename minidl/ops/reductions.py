@@ -15,6 +15,10 @@ def _axes(axis, ndim):
     if axis is None:
         return tuple(range(ndim))
     axis = (axis,) if isinstance(axis, int) else tuple(axis)
+    for a in axis:                 # a % ndim would silently wrap axis=5 onto axis 1
+        if not -ndim <= a < ndim:
+            raise ValueError(f"axis {a} is out of bounds for a tensor with {ndim} dimension(s) "
+                             f"(valid axes: {-ndim}..{ndim - 1})")
     return tuple(sorted(a % ndim for a in axis))
 
 
