@@ -33,7 +33,7 @@ import math
 
 from . import metrics as M
 from .autograd import Tensor, no_grad, tensor
-from .optim import clip_grad_norm
+from .optim import NonFiniteGradientError, clip_grad_norm
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -199,20 +199,28 @@ def fit(model, loss_fn, optimizer, train_batches, epochs: int = 1, val_batches=N
             step += 1
             x, y, mask = _unpack(batch)
             out, loss = _forward(model, loss_fn, _as_input(x), y, mask)
+            _check_loss(loss, loss_fn)
             value = float(loss.item())
             if not math.isfinite(value):       # stop before a NaN update spreads into every weight
                 raise NonFiniteLossError(step, epoch, i, value, last_finite)
             last_finite = value
             optimizer.zero_grad()
             loss.backward()
-            if clip is not None:
-                clip_grad_norm(optimizer.parameters(), clip)
+            # A finite loss can still have an infinite gradient (sqrt at 0): the norm is
+            # checked (and clipped) BEFORE the update, so a bad step leaves the weights alone.
+            try:
+                clip_grad_norm(optimizer.parameters(), math.inf if clip is None else clip)
+            except NonFiniteGradientError as exc:
+                raise NonFiniteGradientError(exc.norm, exc.params, step) from None
             optimizer.step()
             n = _count(y, mask)
             acc.add("loss", value, n)
             _log_metrics(acc, fns, out, y, mask, n)
             if bar is not None and hasattr(bar, "set_postfix") and i % 10 == 0:
                 bar.set_postfix(loss=f"{value:.4f}", refresh=False)
+        if not acc.sums:
+            raise ValueError(f"fit: train_batches gave no batch in epoch {epoch} (an empty loader, or a "
+                             "generator already used up: pass a re-iterable such as a DataLoader)")
         for k, v in acc.result().items():
             history.log(k, v)
         if val_batches is not None:
@@ -225,6 +233,16 @@ def fit(model, loss_fn, optimizer, train_batches, epochs: int = 1, val_batches=N
     return history
 
 
+def _check_loss(loss, loss_fn):
+    if not isinstance(loss, Tensor):
+        raise TypeError(f"fit: the loss function {getattr(loss_fn, '__name__', loss_fn)!r} returned a "
+                        f"{type(loss).__name__}, not a Tensor: backward needs the graph, so return the "
+                        "loss Tensor itself (not loss.item() or a float)")
+    if loss.size != 1:
+        raise ValueError(f"fit: the loss must be a scalar, got shape {tuple(loss.shape)}; reduce it "
+                         "(e.g. .mean()) in the loss function")
+
+
 def _progress(batches, epoch, epochs, progress):
     if not progress:
         return batches
@@ -234,8 +252,5 @@ def _progress(batches, epoch, epochs, progress):
 
 
 def _say(line):
-    try:
-        from tqdm.auto import tqdm
-        tqdm.write(line)
-    except ImportError:
-        print(line)
+    from tqdm.auto import tqdm
+    tqdm.write(line)                    # printed above a live bar, not through it

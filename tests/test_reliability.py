@@ -84,3 +84,50 @@ def test_unknown_backend_names_are_refused_listing_the_valid_ones(name):
         md.tensor([1.0]).to(name)
     with pytest.raises(ValueError, match="unknown backend"):
         md.use(name)
+
+
+# ----------------------------------------------------------------------------- training guards
+def _sqrt_model():
+    layer = nn.Dense(1)
+    layer.build(2)
+    layer.W.data[...] = 0.0
+    layer.b.data[...] = 0.0
+    return layer
+
+
+def test_fit_stops_on_an_infinite_gradient_before_touching_the_weights():
+    layer = _sqrt_model()
+    before = [p.numpy().copy() for p in layer.parameters()]
+    loader = [(md.tensor(np.ones((4, 2))), md.tensor(np.zeros((4, 1))))]
+    loss = lambda out, y: (out * out).sum().sqrt()          # noqa: E731  finite (0), gradient inf/NaN at 0
+    with pytest.raises(optim.NonFiniteGradientError, match=r"at step 1: non-finite gradient in Dense\.W"), \
+            np.errstate(divide="ignore", invalid="ignore"):
+        md.train.fit(layer, loss, optim.SGD(layer, lr=0.1), loader, progress=False)
+    for b, p in zip(before, layer.parameters()):
+        np.testing.assert_array_equal(b, p.numpy())
+
+
+def test_clip_grad_norm_refuses_a_nan_norm():
+    w = nn.parameter(np.ones(3))
+    w.grad = np.array([1.0, np.nan, 2.0], dtype=np.float32)
+    with pytest.raises(optim.NonFiniteGradientError, match="non-finite gradient in a parameter of shape"):
+        optim.clip_grad_norm([w], 1.0)
+    assert np.isnan(w.grad[1]) and w.grad[0] == 1.0                 # nothing was scaled
+
+
+@pytest.mark.parametrize("lr", [float("nan"), float("inf"), -1.0, 0.0])
+def test_bad_learning_rates_are_refused(lr):
+    with pytest.raises(ValueError, match="learning rate must be a positive finite number"):
+        optim.SGD([nn.parameter(np.ones(2))], lr=lr)
+
+
+def test_fit_names_a_float_loss_a_non_scalar_loss_and_an_empty_loader():
+    layer = nn.Dense(1)
+    batch = [(md.tensor(np.ones((4, 2))), md.tensor(np.zeros((4, 1))))]
+    opt = optim.SGD(layer, lr=0.1)
+    with pytest.raises(TypeError, match="returned a float, not a Tensor"):
+        md.train.fit(layer, lambda o, y: float(md.losses.mse(o, y).item()), opt, batch, progress=False)
+    with pytest.raises(ValueError, match=r"the loss must be a scalar, got shape \(4, 1\)"):
+        md.train.fit(layer, lambda o, y: (o - y) ** 2, opt, batch, progress=False)
+    with pytest.raises(ValueError, match="train_batches gave no batch in epoch 1"):
+        md.train.fit(layer, md.losses.mse, opt, [], progress=False)
