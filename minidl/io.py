@@ -3,10 +3,15 @@
 The file is a plain ``.npz`` (a zip of ``.npy`` arrays, readable with
 ``np.load`` alone):
 
-    "0.W", "0.b", ...      one array per parameter, under its dotted name
+    "p0", "p1", ...        one array per parameter, under a generated key
     "__minidl_meta__"      uint8 bytes of a JSON string:
-                           {"format": "minidl-checkpoint", "version": 1,
-                            "params": [{"name": "0.W", "shape": [1000, 32], "dtype": "float32"}, ...]}
+                           {"format": "minidl-checkpoint", "version": 2,
+                            "params": [{"name": "0.W", "key": "p0", "shape": [1000, 32],
+                                        "dtype": "float32"}, ...]}
+
+The dotted parameter names live in the JSON, not in the zip: a name is any
+string (a parameter called ``file`` or ``allow_pickle`` is fine), and version 1
+files, which stored each array under its name, still load.
 
 Safety, because a checkpoint is data from somewhere else:
 
@@ -15,7 +20,11 @@ Safety, because a checkpoint is data from somewhere else:
   never unpickled (unpickling can run arbitrary code).
 * **Atomic save.** The file is written to a temporary file in the same folder,
   flushed to disk (fsync), then renamed over the target with ``os.replace``.
-  A crash mid-save leaves the old checkpoint intact, never half a file.
+  A crash mid-save leaves the old checkpoint intact, never half a file; the
+  next save of the same target removes such a crash's leftover temporaries.
+* **Sizes checked before allocating.** Each member's ``.npy`` header is read
+  first and its declared size compared with the bytes really there, so a
+  forged header declaring 10^12 elements is refused, not a MemoryError.
 * **All-or-nothing load.** Every check runs before any parameter changes, so a
   refused load (``CheckpointError``, saying why) leaves the layer as it was:
   missing or extra names, a shape mismatch, an unknown format version, a
@@ -44,7 +53,8 @@ from . import backend
 
 META_KEY = "__minidl_meta__"
 FORMAT = "minidl-checkpoint"
-VERSION = 1
+VERSION = 2
+READS = (1, 2)
 
 
 class CheckpointError(ValueError):
@@ -72,15 +82,19 @@ def save(layer, path) -> None:
         raise CheckpointError(f"cannot save {layer.name}: {', '.join(waiting)} has not created its "
                               "parameters yet (lazy layers build at their first call); run the model "
                               "on one batch first")
-    arrays = {name: backend.asnumpy(p.data) for name, p in named}
-    meta = {"format": FORMAT, "version": VERSION, "model": repr(layer),
-            "params": [{"name": n, "shape": list(a.shape), "dtype": str(a.dtype)}
-                       for n, a in arrays.items()]}
+    arrays = {f"p{i}": backend.asnumpy(p.data) for i, (_, p) in enumerate(named)}
+    meta = {"format": FORMAT, "version": VERSION,
+            "params": [{"name": n, "key": k, "shape": list(a.shape), "dtype": str(a.dtype)}
+                       for (n, _), (k, a) in zip(named, arrays.items())]}
     arrays[META_KEY] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
 
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"cannot save {path}: the folder {folder} does not exist")
+    prefix = "." + os.path.basename(path) + "."
+    _remove_stale_temporaries(folder, prefix)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
@@ -92,6 +106,16 @@ def save(layer, path) -> None:
             os.remove(tmp)
         raise
     _fsync_folder(folder)
+
+
+def _remove_stale_temporaries(folder, prefix):
+    """Delete ``.<name>.*.tmp`` left by an earlier save of the same target that was killed."""
+    for entry in os.listdir(folder):
+        if entry.startswith(prefix) and entry.endswith(".tmp"):
+            try:
+                os.remove(os.path.join(folder, entry))
+            except OSError:
+                pass                       # another process's live temporary, or already gone
 
 
 def _fsync_folder(folder):
@@ -121,13 +145,11 @@ def _read(path) -> tuple[dict, dict]:
     if not magic.startswith(b"PK") and magic != b"\x93NUMPY":
         raise CheckpointError(f"{path} is not a readable .npz checkpoint: it does not start with the "
                               f"zip signature of an .npz file (first bytes {magic!r})")
+    if magic == b"\x93NUMPY":
+        raise CheckpointError(f"{path} holds a single .npy array, not an .npz checkpoint written by md.save")
     try:
-        z = np.load(path, allow_pickle=False)
-        if not isinstance(z, np.lib.npyio.NpzFile):
-            raise CheckpointError(f"{path} holds a single .npy array, not an .npz checkpoint "
-                                  "written by md.save")
-        with z:
-            arrays = {key: _array(z, key, path) for key in z.files}
+        with zipfile.ZipFile(path) as z:
+            arrays = {info.filename[:-4]: _member(z, info, path) for info in z.infolist()}
     except CheckpointError:
         raise
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as exc:
@@ -142,31 +164,55 @@ def _read(path) -> tuple[dict, dict]:
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         found = meta.get("format") if isinstance(meta, dict) else meta
         raise CheckpointError(f"{path}: unknown checkpoint format {found!r} (expected {FORMAT!r})")
-    if meta.get("version") != VERSION:
+    if meta.get("version") not in READS:
         raise CheckpointError(f"{path}: checkpoint format version {meta.get('version')!r}, but this "
-                              f"minidl reads version {VERSION}")
+                              f"minidl reads versions {', '.join(map(str, READS))}")
     try:
-        listed = {e["name"]: (tuple(e["shape"]), e["dtype"]) for e in meta["params"]}
-    except (KeyError, TypeError) as exc:
+        # version 1 stored each array under its parameter name; version 2 under "key"
+        listed = {e["name"]: (e.get("key", e["name"]), tuple(e["shape"]), e["dtype"]) for e in meta["params"]}
+    except (KeyError, TypeError, AttributeError) as exc:
         raise CheckpointError(f"{path}: damaged metadata ({type(exc).__name__}: {exc})") from None
-    if set(listed) != set(arrays):
-        raise CheckpointError(f"{path}: the metadata lists {sorted(listed)} but the file holds "
+    keys = sorted(k for k, _, _ in listed.values())
+    if keys != sorted(arrays):
+        raise CheckpointError(f"{path}: the metadata lists arrays {keys} but the file holds "
                               f"{sorted(arrays)} (a damaged checkpoint)")
-    for name, a in arrays.items():
-        if (a.shape, str(a.dtype)) != listed[name]:
+    by_name = {}
+    for name, (key, shape, dtype) in listed.items():
+        a = arrays[key]
+        if (a.shape, str(a.dtype)) != (shape, dtype):
             raise CheckpointError(f"{path}: array {name!r} is {a.dtype}{a.shape} but the metadata "
-                                  f"says {listed[name][1]}{listed[name][0]}")
-    return meta, arrays
+                                  f"says {dtype}{shape}")
+        by_name[name] = a
+    return meta, by_name
 
 
-def _array(z, key, path):
-    try:
-        return z[key]
-    except ValueError as exc:
-        if "allow_pickle" in str(exc):     # an object array: loading it would mean unpickling
-            raise CheckpointError(f"{path}: array {key!r} holds Python objects, which could only "
-                                  "be loaded by unpickling; refused") from None
-        raise
+def _member(z, info, path):
+    """One ``.npy`` member, read only after its header's declared size is checked."""
+    name = info.filename
+    if not name.endswith(".npy"):
+        raise CheckpointError(f"{path}: member {name!r} is not a .npy array; an md.save checkpoint "
+                              "holds nothing else")
+    with z.open(info) as f:
+        try:
+            version = np.lib.format.read_magic(f)
+            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) \
+                else np.lib.format.read_array_header_2_0
+            shape, fortran, dtype = read_header(f)
+        except ValueError as exc:
+            raise CheckpointError(f"{path}: member {name!r} has no valid .npy header ({exc})") from None
+        if dtype.hasobject:               # loading it would mean unpickling: arbitrary code
+            raise CheckpointError(f"{path}: array {name[:-4]!r} holds Python objects, which could only "
+                                  "be loaded by unpickling; refused")
+        declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
+        if declared > info.file_size:
+            raise CheckpointError(f"{path}: member {name!r} declares {dtype}{tuple(shape)} "
+                                  f"({declared:,} bytes) but holds only {info.file_size:,} bytes; refused "
+                                  "before allocating")
+        raw = f.read()                    # to the end, so the zip's CRC check runs
+    if len(raw) != declared:
+        raise CheckpointError(f"{path}: member {name!r} is truncated ({len(raw):,} of {declared:,} bytes)")
+    flat = np.frombuffer(raw, dtype=dtype).copy()          # a writable array that owns its memory
+    return flat.reshape(shape[::-1]).T if fortran else flat.reshape(shape)
 
 
 def load(layer, path) -> None:

@@ -45,10 +45,10 @@ def test_file_is_a_plain_npz_with_json_metadata(tmp_path):
     path = tmp_path / "m.npz"
     md.save(_model(), path)
     with np.load(path, allow_pickle=False) as z:
-        assert set(z.files) == {"0.W", "2.W", "2.b", "__minidl_meta__"}
+        assert set(z.files) == {"p0", "p1", "p2", "__minidl_meta__"}
         meta = json.loads(z["__minidl_meta__"].tobytes().decode())
-    assert meta["format"] == "minidl-checkpoint" and meta["version"] == 1
-    assert meta["params"][0] == {"name": "0.W", "shape": [20, 4], "dtype": "float32"}
+    assert meta["format"] == "minidl-checkpoint" and meta["version"] == 2
+    assert meta["params"][0] == {"name": "0.W", "key": "p0", "shape": [20, 4], "dtype": "float32"}
 
 
 def test_checkpoint_moves_across_backends(backend_name, tmp_path):
@@ -138,7 +138,7 @@ def test_corrupt_bytes(tmp_path):
     path = _good_file(tmp_path)
     data = bytearray(path.read_bytes())
     with np.load(path) as z:                         # flip bytes inside the stored 0.W values
-        W = z["0.W"].tobytes()
+        W = z["p0"].tobytes()
     start = bytes(data).index(W)
     for i in range(start + 8, start + 16):
         data[i] ^= 0xFF
@@ -162,7 +162,7 @@ def test_wrong_version(tmp_path):
     path = tmp_path / "m.npz"
     arrays = _snapshot(_model())
     _write_npz(path, _meta_for(arrays, version=99), **arrays)
-    refuses(_model(), path, "format version 99, but this minidl reads version 1")
+    refuses(_model(), path, "format version 99, but this minidl reads versions 1, 2")
 
 
 def test_object_array_is_refused_and_never_unpickled(tmp_path, monkeypatch):
