@@ -131,3 +131,13 @@ def test_fit_names_a_float_loss_a_non_scalar_loss_and_an_empty_loader():
         md.train.fit(layer, lambda o, y: (o - y) ** 2, opt, batch, progress=False)
     with pytest.raises(ValueError, match="train_batches gave no batch in epoch 1"):
         md.train.fit(layer, md.losses.mse, opt, [], progress=False)
+
+
+def test_mean_never_gives_nan():
+    x = md.tensor(np.ones((2, 3, 4)), requires_grad=True)
+    all_padding = np.array([[0, 0, 0], [1, 1, 0]])
+    y = nn.Mean(axis=1)(x, all_padding)
+    np.testing.assert_array_equal(y.numpy()[0], 0.0)                   # documented: 0, not 0/0
+    np.testing.assert_allclose(y.numpy()[1], 1.0)
+    with pytest.raises(ValueError, match=r"nothing to average \(length 0\)"):
+        nn.Mean(axis=1)(md.tensor(np.ones((2, 0, 4))))

@@ -5,7 +5,9 @@ Mean(axis=1)      y = (1/T) sum_t x[:, t]               x: (B, T, d) -> y: (B, d
 
     Without a mask, padding *dilutes* the average: a 3-word tweet padded to 20
     positions averages 3 word vectors with 17 copies of the padding vector.
-    With a mask only real tokens count (a row of pure padding gives 0, not 0/0).
+    With a mask only real tokens count.  A row of pure padding gives 0 (its
+    weights are 0 / max(0, 1)), never 0/0 = NaN; averaging an axis of length 0
+    (an empty corpus) is an error, since there is nothing to average.
 
     Two ways to give the mask:
       * by hand:            Mean(axis=1)(x, mask)
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 from .. import backend, ops
 from ..autograd import Tensor, array_of
+from ..ops.reductions import _axes
 from .layer import Layer
 
 
@@ -42,7 +45,7 @@ class Mean(Layer):
             return ops.mean(x, self.axis, self.keepdims)
         xp = backend.xp_of(x.data)
         m = xp.asarray(array_of(mask))
-        axis = self.axis % x.ndim
+        (axis,) = _axes(self.axis, x.ndim)
         if m.shape != x.shape[:m.ndim] or axis >= m.ndim:
             raise ValueError(f"{self.name}: mask of shape {tuple(m.shape)} does not fit input of shape "
                              f"{tuple(x.shape)} (the mask must cover the leading axes of the input, "

@@ -54,6 +54,10 @@ class MeanOp(Function):
         self.n = 1
         for a in self.axes:
             self.n *= x.shape[a]
+        if self.n == 0:                    # NumPy would return NaN with only a warning
+            raise ValueError(f"mean over axes {self.axes} of a tensor of shape {x.shape}: there is nothing "
+                             "to average (length 0), the mean is undefined. An empty text encodes to no "
+                             "tokens: give the vectorizer an output_sequence_length, or drop empty rows")
         return x.mean(axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, gy):
