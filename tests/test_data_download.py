@@ -178,3 +178,50 @@ def test_registry_entries_are_well_formed():
     for group, members in S.GROUPS.items():
         assert set(members) <= set(S.REGISTRY), group
     assert S.REGISTRY["movielens-100k"].md5 == "0e33842e24a9c977be4e0107933c0723"
+
+
+# ----------------------------------------------------------------------------- stale caches (reliability)
+def test_a_killed_extraction_is_redone_not_served(tmp_path, monkeypatch):
+    archive = tmp_path / "pack.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("pack/u.data", "1\t1\t5\t0\n")
+        zf.writestr("pack/u.item", "1|Toy Story\n")
+    monkeypatch.setitem(S.REGISTRY, "pack", Resource(urls=(archive.as_uri(),), filename="pack.zip",
+                                                     unpack="", provides="pack"))
+    cache = tmp_path / "cache"
+    out = S.download("pack", progress=False, root=cache)
+    assert (cache / "pack.zip.extracted").exists()
+    # simulate a kill mid-extraction: half the folder, no completion marker
+    (out / "u.item").unlink()
+    (cache / "pack.zip.extracted").unlink()
+    out = S.download("pack", progress=False, root=cache)
+    assert (out / "u.item").read_text() == "1|Toy Story\n"
+    # force=True re-extracts even with the marker present
+    (out / "u.item").write_text("tampered")
+    S.download("pack", progress=False, root=cache, force=True)
+    assert (out / "u.item").read_text() == "1|Toy Story\n"
+
+
+def test_a_corrupt_cached_file_is_fetched_again_on_first_use(tmp_path, monkeypatch):
+    body = b"hello corpus\n"
+    src = tmp_path / "src.txt"
+    src.write_bytes(body)
+    monkeypatch.setitem(S.REGISTRY, "toy", Resource(urls=(src.as_uri(),), filename="toy/corpus.txt",
+                                                    size=len(body), sha256=hashlib.sha256(body).hexdigest()))
+    cache = tmp_path / "cache"
+    (cache / "toy").mkdir(parents=True)
+    (cache / "toy" / "corpus.txt").write_bytes(b"hello CORPUS\n")      # right size, wrong bytes
+    path = S.download("toy", progress=False, root=cache)
+    assert path.read_bytes() == body
+    assert (cache / "toy" / "corpus.txt.verified").exists()
+
+
+def test_sha256_mismatch_is_a_checksum_error(server, tmp_path):
+    with pytest.raises(S.ChecksumError, match="SHA-256"):
+        S.download_url(server + "/ok", tmp_path / "f.bin", sha256="0" * 64, progress=False)
+    assert leftovers(tmp_path) == []
+
+
+def test_registry_entries_with_shared_copies_carry_sha256():
+    for key in ("shakespeare", "wnut17-train", "vader-tweets", "mnist-test-images"):
+        assert S.REGISTRY[key].sha256 and len(S.REGISTRY[key].sha256) == 64

@@ -14,8 +14,11 @@ path.  Three promises:
   put it.
 * **Progress.**  A tqdm bar shows bytes received (``progress=False`` hides it).
 
-A file already in the cache is not fetched again (its size is re-checked when
-known; ``force=True`` fetches anyway).  Archives (``.zip``, ``.tar.gz``) are
+A file already in the cache is not fetched again: its size is re-checked, and its
+checksums once, at its first use (a corrupt cached file is fetched again);
+``force=True`` fetches anyway.  An archive counts as extracted only once its
+``.extracted`` marker is written after a complete extraction, so a killed
+extraction is redone, and ``force=True`` re-extracts.  Archives (``.zip``, ``.tar.gz``) are
 unpacked by ``extract``, which refuses members that would land outside the
 target folder (``../../etc/passwd``, absolute paths, links).
 """
@@ -62,7 +65,16 @@ def _progress_bar(total, desc, enabled):
     return tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=desc, disable=not enabled)
 
 
-def download_url(url, dest, md5=None, size=None, timeout=10.0, progress=True, hint=""):
+def sha256sum(path):
+    """Hex SHA-256 of a file, read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def download_url(url, dest, md5=None, size=None, timeout=10.0, progress=True, hint="", sha256=None):
     """Fetch ``url`` to ``dest`` through ``dest.part``; verify; rename.  Returns dest.
 
     Raises DownloadError (with ``hint`` appended: how to get the file by hand)
@@ -72,7 +84,7 @@ def download_url(url, dest, md5=None, size=None, timeout=10.0, progress=True, hi
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
-    digest, received = hashlib.md5(), 0
+    digest, digest256, received = hashlib.md5(), hashlib.sha256(), 0
     try:
         try:
             with urllib.request.urlopen(url, timeout=timeout) as response, open(part, "wb") as out:
@@ -82,6 +94,7 @@ def download_url(url, dest, md5=None, size=None, timeout=10.0, progress=True, hi
                     for chunk in iter(lambda: response.read(_CHUNK), b""):
                         out.write(chunk)
                         digest.update(chunk)
+                        digest256.update(chunk)
                         received += len(chunk)
                         bar.update(len(chunk))
                 finally:
@@ -100,6 +113,9 @@ def download_url(url, dest, md5=None, size=None, timeout=10.0, progress=True, hi
         if md5 is not None and digest.hexdigest() != md5:
             raise ChecksumError(f"{url}: MD5 {digest.hexdigest()} does not match the expected {md5}; "
                                 f"the file was deleted." + _hint(hint))
+        if sha256 is not None and digest256.hexdigest() != sha256:
+            raise ChecksumError(f"{url}: SHA-256 {digest256.hexdigest()} does not match the expected "
+                                f"{sha256}; the file was deleted." + _hint(hint))
         os.replace(part, dest)
     except BaseException:
         # Whatever went wrong (Ctrl-C included), no partial file survives.
@@ -139,13 +155,13 @@ def download(name, force=False, timeout=10.0, progress=True, root=None):
                                                           f"{res.urls[0] if res.urls else res.about} and:")
         if res.notes:
             hint = f"{res.notes}\n{hint}"
-        if force or not dest.exists() or (res.size is not None and dest.stat().st_size != res.size):
+        if force or not _cached_and_whole(dest, res):
             if not res.urls:
                 raise DownloadError(f"{key!r} cannot be downloaded automatically.\n{hint}")
             errors = []
             for url in res.urls:
                 try:
-                    download_url(url, dest, res.md5, res.size, timeout, progress, hint)
+                    download_url(url, dest, res.md5, res.size, timeout, progress, hint, res.sha256)
                     break
                 except ChecksumError:
                     raise          # a wrong file is not a mirror problem: stop
@@ -155,10 +171,35 @@ def download(name, force=False, timeout=10.0, progress=True, root=None):
                     errors.append(str(exc).split("\n")[0])
             else:
                 raise DownloadError("every mirror failed:\n  " + "\n  ".join(errors) + f"\n{hint}")
-        if res.unpack is not None and (force or not (root / res.target).exists()):
+        # Extraction is complete only when its marker exists: a folder left by a killed
+        # extraction is never served as the data set (it is extracted again).
+        done = root / (res.filename + ".extracted")
+        if res.unpack is not None and (force or not done.exists() or not (root / res.target).exists()):
+            done.unlink(missing_ok=True)
             extract(dest, root / res.unpack)
+            done.write_text(f"{res.filename} extracted into {res.unpack or '.'}\n")
         paths.append(root / res.target)
     return paths[0] if len(paths) == 1 else Path(os.path.commonpath(paths))
+
+
+def _cached_and_whole(dest, res):
+    """Is ``dest`` in the cache with the registry's size and checksums?
+
+    The checksums are computed once, at the first use of a cached file (a
+    ``.verified`` marker remembers it); a file that fails is deleted so it is
+    fetched again, instead of a truncated copy being served for ever.
+    """
+    if not dest.exists() or (res.size is not None and dest.stat().st_size != res.size):
+        return False
+    marker = dest.with_name(dest.name + ".verified")
+    if (res.md5 is None and res.sha256 is None) or marker.exists():
+        return True
+    if (res.md5 is not None and md5sum(dest) != res.md5) or \
+            (res.sha256 is not None and sha256sum(dest) != res.sha256):
+        dest.unlink()
+        return False
+    marker.write_text("checksums verified\n")
+    return True
 
 
 # ---------------------------------------------------------------------- extraction

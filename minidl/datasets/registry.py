@@ -6,7 +6,8 @@ Each ``Resource`` says:
                 terms require a login: the file must be fetched by hand);
 * ``filename``  where the file goes, relative to the cache folder -- the same
                 layout as ``shared/data``, so loaders find it in either;
-* ``size``/``md5``  checked after every download when known (None: not checked);
+* ``size``/``md5``/``sha256``  checked after every download when known, and once on
+                the first use of a cached file (None: not checked);
 * ``unpack``    for archives: the folder (relative to the cache) to extract into;
 * ``provides``  what ``download(name)`` returns, relative to the cache: the file
                 itself, or the folder an archive unpacks to.
@@ -17,7 +18,7 @@ verified only by a successful, complete transfer.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Resource:
     filename: str
     md5: str | None = None
     size: int | None = None
+    sha256: str | None = None
     unpack: str | None = None
     provides: str | None = None
     about: str = ""
@@ -103,6 +105,12 @@ REGISTRY = {
         urls=("http://qim.fs.quoracdn.net/quora_duplicate_questions.tsv",),
         filename="quora/quora_duplicate_questions.tsv",
         about="Quora question pairs, 404k pairs (Quora terms of service)"),
+    # md5 and size as published alongside the file by several independent loaders
+    # (e.g. deep-table, CatBoost's dataset helpers) and in transfer logs of the UCI URL.
+    "uci-adult": Resource(
+        urls=("https://archive.ics.uci.edu/ml/machine-learning-databases/adult/adult.data",),
+        filename="adult/adult.data", md5="5d7c39d7b8804f071cdd1f2a7c460872", size=3_974_305,
+        about="UCI Adult / Census Income, 32,561 people, income >50K or not (Kohavi & Becker 1996; CC BY 4.0)"),
     "gmb-ner": Resource(
         urls=(), filename="gmb/ner_dataset.csv",
         about="Kaggle 'Annotated Corpus for Named Entity Recognition' (GMB), ner_dataset.csv",
@@ -116,3 +124,22 @@ GROUPS = {
     "vader": ("vader-tweets", "vader-movies", "vader-amazon", "vader-nyt"),
     "trask-sentiment": ("trask-reviews", "trask-labels"),
 }
+
+
+# SHA-256 of the files whose published MD5 we could confirm byte for byte (the copies
+# in shared/data, the same bytes as the canonical URLs): a second, stronger check.
+_SHA256 = {
+    "mnist/t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+    "mnist/t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+    "shakespeare/tinyshakespeare.txt": "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed",
+    "vader_sentiment/amazonReviewSnippets_GroundTruth.txt":
+        "e4559b1299fd793ab64794ba706421ce088b6c580b782529388997f7aedcc545",
+    "vader_sentiment/movieReviewSnippets_GroundTruth.txt":
+        "1f445408f0ece8973e6142dcc8bd08eea2faaf149b907de11bddda64fd62f5b0",
+    "vader_sentiment/nytEditorialSnippets_GroundTruth.txt":
+        "a27061dceb1c2edf53ac4894ee63071f5d235d1d7bac9be0098d1b0cc58f8f0a",
+    "vader_sentiment/tweets_GroundTruth.txt": "1a553d326344f17de80a4782e0b7f5843cdacbf7719a4a321721c773015b7e64",
+    "wnut17/wnut17train.conll": "731820e13f71af324c6b55a1575ec2ce59fbaa2a0806f8f0400b98d56cd6a7a5",
+}
+REGISTRY = {k: replace(r, sha256=_SHA256[r.filename]) if r.filename in _SHA256 else r
+            for k, r in REGISTRY.items()}
