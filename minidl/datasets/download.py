@@ -162,6 +162,8 @@ def download(name, force=False, timeout=10.0, progress=True, root=None):
             for url in res.urls:
                 try:
                     download_url(url, dest, res.md5, res.size, timeout, progress, hint, res.sha256)
+                    if res.md5 or res.sha256:          # verified while it streamed
+                        dest.with_name(dest.name + ".verified").write_text("checksums verified\n")
                     break
                 except ChecksumError:
                     raise          # a wrong file is not a mirror problem: stop
