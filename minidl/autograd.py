@@ -79,6 +79,9 @@ class Tensor:
     __array_priority__ = 1000      # so ``ndarray * Tensor`` defers to Tensor.__rmul__
 
     def __init__(self, data, requires_grad: bool = False):
+        if not hasattr(data, "dtype") or not hasattr(data, "shape"):
+            raise TypeError(f"Tensor(...) wraps a NumPy or CuPy array, got a {type(data).__name__}; "
+                            "to make a tensor from a list or a number use md.tensor(...)")
         if requires_grad and data.dtype.kind != "f":
             raise TypeError(f"only floating tensors can require grad, got dtype {data.dtype} "
                             "(integer tensors hold ids and counts, which have no gradient)")

@@ -141,3 +141,26 @@ def test_mean_never_gives_nan():
     np.testing.assert_allclose(y.numpy()[1], 1.0)
     with pytest.raises(ValueError, match=r"nothing to average \(length 0\)"):
         nn.Mean(axis=1)(md.tensor(np.ones((2, 0, 4))))
+
+
+# ----------------------------------------------------------------------------- weak errors made clear
+@pytest.mark.parametrize("make, error, match", [
+    (lambda: nn.Dense(-5), ValueError, "Dense: n_units must be a positive integer, got -5"),
+    (lambda: nn.Dense(2.5), TypeError, "Dense: n_units must be a whole number, got 2.5"),
+    (lambda: nn.Dense(3)(md.tensor(1.0)), ValueError, "got a 0-d input"),
+    (lambda: nn.LSTM(0), ValueError, "LSTMCell: n_units must be a positive integer, got 0"),
+    (lambda: md.data.DataLoader(np.ones((4, 2)), batch_size=2.5), TypeError,
+     "DataLoader: batch_size must be a whole number, got 2.5"),
+    (lambda: list(md.data.bucket_batches([[1, 2], [3]], batch_size=1, pool_batches=0)), ValueError,
+     "bucket_batches: pool_batches must be a positive integer, got 0"),
+    (lambda: md.Tensor([1.0]), TypeError, r"use md.tensor\(...\)"),
+    (lambda: md.gradcheck(lambda x: 3.0, np.ones(2)), TypeError, "gradcheck: the function returned float 3.0, not a Tensor"),
+], ids=["dense-negative", "dense-float", "dense-0d", "lstm-zero", "loader-float", "pool-zero", "Tensor-list",
+        "gradcheck-float"])
+def test_weak_errors_now_name_what_was_wrong(make, error, match):
+    with pytest.raises(error, match=match):
+        make()
+
+
+def test_a_whole_float_is_accepted_where_an_int_is_meant():
+    assert nn.Dense(32.0).n_units == 32 and isinstance(nn.Dense(32.0).n_units, int)

@@ -38,6 +38,7 @@ import math
 import numpy as np
 
 from .. import backend
+from ..validate import positive_int
 from .padding import pad_sequences
 
 
@@ -78,8 +79,7 @@ class DataLoader:
     def __init__(self, *arrays, batch_size, shuffle=True, seed=None, drop_last=False):
         if not arrays:
             raise ValueError("DataLoader needs at least one array")
-        if int(batch_size) < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        positive_int(batch_size, "batch_size", "DataLoader")
         self.arrays = [_as_host_array(a, i) for i, a in enumerate(arrays)]
         sizes = [len(a) for a in self.arrays]
         if len(set(sizes)) != 1:
@@ -129,9 +129,9 @@ def _bucket_plan(lengths, batch_size, shuffle, rng, pool_batches, drop_last):
     return batches
 
 
-def _check_bucket_args(seqs, labels, batch_size):
-    if int(batch_size) < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+def _check_bucket_args(seqs, labels, batch_size, pool_batches):
+    positive_int(batch_size, "batch_size", "bucket_batches")
+    positive_int(pool_batches, "pool_batches", "bucket_batches")
     if labels is not None and len(labels) != len(seqs):
         raise ValueError(f"seqs and labels must have the same length, got {len(seqs)} and {len(labels)}")
     return np.array([len(s) for s in seqs], dtype=np.int64)
@@ -160,7 +160,7 @@ class BucketIterator:
 
     def __init__(self, seqs, labels=None, batch_size=32, shuffle=True, seed=None,
                  pool_batches=50, drop_last=False, pad_value=0):
-        self.lengths = _check_bucket_args(seqs, labels, batch_size)
+        self.lengths = _check_bucket_args(seqs, labels, batch_size, pool_batches)
         self.seqs = list(seqs)
         self.labels = None if labels is None else np.asarray(labels)
         self.batch_size = int(batch_size)

@@ -29,6 +29,7 @@ from .. import backend, ops
 from ..autograd import Tensor
 from . import init
 from .layer import Layer, parameter
+from ..validate import positive_int
 
 
 class _Cell(Layer):
@@ -37,7 +38,7 @@ class _Cell(Layer):
 
     def __init__(self, n_units: int):
         super().__init__()
-        self.n_units = int(n_units)
+        self.n_units = positive_int(n_units, "n_units", type(self).__name__)
         self.n_in = None
         self.built = False
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 from .. import ops
 from . import init
 from .layer import Layer, parameter
+from ..validate import positive_int
 
 
 class Dense(Layer):
     def __init__(self, n_units: int, n_in: int | None = None, use_bias: bool = True):
         super().__init__()
-        self.n_units, self.n_in, self.use_bias = int(n_units), n_in, use_bias
+        self.n_units = positive_int(n_units, "n_units", "Dense")
+        self.n_in, self.use_bias = n_in, use_bias
         self.built = False
         if n_in is not None:
             self.build(n_in)
@@ -33,6 +35,9 @@ class Dense(Layer):
         self.built = True
 
     def forward(self, x):
+        if x.ndim == 0:
+            raise ValueError(f"{self.name}: got a 0-d input (a single number); Dense needs (..., n_in), "
+                             "e.g. x.reshape(1, 1) for one example with one feature")
         if not self.built:
             self.build(x.shape[-1])
         if x.shape[-1] != self.n_in:
