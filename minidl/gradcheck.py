@@ -16,7 +16,13 @@ those elements off the kink and checks again; elements still on a kink after
 that are skipped and counted in the report.
 
 The report says which input failed, its worst element, analytic vs numeric,
-the relative error, and a hint when the mistake has a typical shape.
+the relative error, and a hint when the mistake has a typical shape.  When no
+whole-tensor pattern fits, ``gradcheck_hints.structured_hint`` reads the layout
+of the errors (an ignored gy, a missing mask, repeated ids, overlapping
+windows...).  A Function with several outputs (an LSTM step's h_t and c_t) that
+fails is checked again one output at a time, which shows a backward that
+ignores one of its incoming gradients.  The exercises (minidl/exercises) are
+built on these reports.
 """
 from __future__ import annotations
 
@@ -24,6 +30,7 @@ import numpy as np
 
 from . import backend
 from .autograd import GradShapeError, Tensor, no_grad
+from .gradcheck_hints import GENERIC_HINT, structured_hint as _structured_hint
 
 
 class GradcheckError(AssertionError):
@@ -60,6 +67,8 @@ class GradcheckReport:
     """Truthy when every checked tensor passed; ``print(report)`` explains."""
     def __init__(self, entries, settings):
         self.entries, self.settings = entries, settings
+        self.by_output = []        # [(k, shape, ok, ignored)] when a multi-output check failed
+        self.output_names = None   # optional labels for the outputs ("h_t", "c_t")
 
     @property
     def passed(self):
@@ -73,7 +82,8 @@ class GradcheckReport:
 
     def __str__(self):
         verdict = "passed" if self.passed else "FAILED"
-        return "\n".join([f"gradcheck {verdict} ({self.settings})"] + [str(e) for e in self.entries])
+        lines = [f"gradcheck {verdict} ({self.settings})"] + [str(e) for e in self.entries]
+        return "\n".join(lines + _by_output_lines(self))
 
     __repr__ = __str__
 
@@ -107,6 +117,9 @@ def _shape_hint(got, want):
                     f"broadcast axes down to the input's shape {want} (a missing sum over a broadcast axis)")
     except ValueError:
         pass
+    if int(np.prod(got)) == int(np.prod(want)):
+        return (f"backward returned shape {got} for an input of shape {want}: the right number of "
+                f"elements in the wrong shape -- keep size-1 axes (sum with keepdims=True) or reshape")
     return None
 
 
@@ -127,6 +140,10 @@ def _scalar(outs, Rs):
 
 def _as_outputs(y):
     outs = list(y) if isinstance(y, (tuple, list)) else [y]
+    if not any(isinstance(o, Tensor) for o in outs):
+        raise TypeError(f"gradcheck: the function returned {type(y).__name__} {y!r:.60}, not a Tensor: "
+                        "return the Tensor your op computes (not .item() or .numpy()), so the checker "
+                        "can run backward through it")
     return [o for o in outs if isinstance(o, Tensor) and o.dtype.kind == "f"]
 
 
@@ -198,20 +215,30 @@ def gradcheck(f, *inputs, params=None, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0,
                 p.data, p.requires_grad = _f64_copy(p.data), True
             targets = [(f"input {i}", t) for i, t in enumerate(xs) if t.requires_grad]
             targets += [(n if n.startswith("param") else f"param {n}", p) for n, p in named]
-            entries = _check(f, xs, targets, eps, atol, rtol, seed, dodge_kinks)
+            entries = _check(f, xs, targets, eps, atol, rtol, seed, dodge_kinks, structured=True)
+            by_output = _check_each_output(f, xs, targets, entries, eps, atol, rtol, seed, dodge_kinks)
+            if any(ok for _, _, ok, _ in by_output):     # the per-output verdict says more
+                for e in entries:
+                    if (e.hint or "").startswith(GENERIC_HINT):
+                        e.hint = ("the paths through some outputs are right: see 'checked one output "
+                                  "at a time' below")
         finally:
             for p, data, rg in saved:
                 p.data, p.requires_grad, p.grad = data, rg, None
     report = GradcheckReport(entries, f"float64, eps={eps:g}, atol={atol:g}, rtol={rtol:g}")
+    report.by_output = by_output
     if raise_exception and not report:
         raise GradcheckError(report)
     return report
 
 
-def _check(f, xs, targets, eps, atol, rtol, seed, dodge_kinks):
+def _check(f, xs, targets, eps, atol, rtol, seed, dodge_kinks, only_output=None, structured=False):
     rng = np.random.default_rng(seed + 1)
     with no_grad():
         Rs = _projection(_as_outputs(f(*xs)), seed)
+    if only_output is not None:            # L = sum(out_k * R_k) for one k: the others get no gradient
+        Rs = [R if k == only_output else np.zeros_like(R) for k, R in enumerate(Rs)]
+    ids = [(f"input {i}", backend.asnumpy(x.data)) for i, x in enumerate(xs) if x.dtype.kind in "iu"]
 
     def loss_value():
         with no_grad():
@@ -249,6 +276,10 @@ def _check(f, xs, targets, eps, atol, rtol, seed, dodge_kinks):
             keep[kinks] = False
             e.kinks = len(kinks)
             _compare(e, a.reshape(-1)[keep], n.reshape(-1)[keep], a.shape, np.flatnonzero(keep), atol, rtol)
+            if structured and not e.ok and not kinks and (e.hint or "").startswith(GENERIC_HINT):
+                R = Rs[0] if len(Rs) == 1 and Rs[0].shape == a.shape else None
+                e.hint = _structured_hint(a.reshape(t.shape), n, atol, rtol, R, ids,
+                                          lambda t=t: _usage_counts(f, xs, t)) or e.hint
         if backward_error is not None or not kinky:
             break
     return entries
@@ -268,3 +299,68 @@ def _compare(e, a, n, shape, positions, atol, rtol):
         e.rel_err = float(err[j] / max(abs(a[j]), abs(n[j]), 1e-300))
         e.hint = _hint(a.reshape(shape), n.reshape(shape)) if a.size == int(np.prod(shape)) \
             else _hint(a, n)          # some kinks were skipped: the shape is gone
+
+
+# ----------------------------------------------------------------------------- copies of an element
+def _outputs_at(f, xs):
+    with no_grad():
+        return np.concatenate([backend.asnumpy(o.data).ravel() for o in _as_outputs(f(*xs))])
+
+
+def _usage_counts(f, xs, t):
+    """For each element of ``t``: how many output values change when it is nudged -- the number
+    of copies forward made of it.  None unless forward is linear in ``t`` (a gather, im2col, a
+    convolution), where those copies are what backward must add up."""
+    base = _outputs_at(f, xs)
+    step = backend.xp_of(t.data).asarray(np.random.default_rng(0).standard_normal(t.shape) * 1e-2)
+    saved = t.data.copy()
+    t.data[...] = saved + step
+    once = _outputs_at(f, xs)
+    t.data[...] = saved + 2 * step
+    twice = _outputs_at(f, xs)
+    t.data[...] = saved
+    if not np.allclose(twice - once, once - base, rtol=1e-6, atol=1e-9 * (1 + np.abs(base).max())):
+        return None
+    flat = t.data.reshape(-1)
+    counts = np.zeros(t.size, dtype=np.int64)
+    for i in range(t.size):
+        old = flat[i].item()
+        flat[i] = old + 1e-3 * (1 + abs(old))
+        counts[i] = int((_outputs_at(f, xs) != base).sum())
+        flat[i] = old
+    return counts.reshape(t.shape)
+
+
+# ----------------------------------------------------------------------------- one output at a time
+def _check_each_output(f, xs, targets, entries, eps, atol, rtol, seed, dodge_kinks):
+    """When a multi-output check fails with numbers (not an exception), check each output alone:
+    a backward that ignores, say, the gradient of c_t in an LSTM step passes for h_t alone."""
+    if all(e.ok for e in entries) or any(e.error for e in entries):
+        return []
+    with no_grad():
+        outs = _as_outputs(f(*xs))
+    if len(outs) < 2:
+        return []
+    verdicts = []
+    for k, o in enumerate(outs):
+        sub = _check(f, xs, targets, eps, atol, rtol, seed, dodge_kinks, only_output=k)
+        bad = [e for e in sub if not e.ok]
+        ignored = bool(bad) and all((e.hint or "").startswith("the analytic gradient is all zeros")
+                                    for e in bad)
+        verdicts.append((k, tuple(o.shape), not bad, ignored))
+    return verdicts
+
+
+def _by_output_lines(report):
+    if not report.by_output or not any(ok for _, _, ok, _ in report.by_output):
+        return []                  # every output fails: checking them one by one adds nothing
+    names = report.output_names or [f"output {k}" for k, *_ in report.by_output]
+    parts = [f"{names[k]} {'ok' if ok else 'FAIL'}" for k, _, ok, _ in report.by_output]
+    lines = ["  checked one output at a time: " + ";  ".join(parts)]
+    for k, _, ok, ignored in report.by_output:
+        why = ("is ignored: with only that output in the loss every analytic gradient is zero"
+               if ignored else "is handled wrongly (the paths through the other outputs are right)")
+        if not ok:
+            lines.append(f"      hint: the gradient arriving for {names[k]} (backward's argument "
+                         f"{k + 1}) {why}")
+    return lines

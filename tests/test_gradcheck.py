@@ -129,3 +129,64 @@ def test_numerical_grad_helper():
     g, kinks = md.numerical_grad(lambda: (x.data ** 3).sum(), x)
     np.testing.assert_allclose(g, [3.0, 12.0], rtol=1e-6)
     assert kinks == []
+
+
+# ----------------------------------------------------------------------------- the closer look
+def test_hint_backward_ignores_gy():
+    class NoChain(Sigmoid):
+        def backward(self, gy):
+            return self.y * (1 - self.y)            # the local derivative alone
+
+    r = md.gradcheck(lambda x: NoChain()(x), x34())
+    assert "ignores the incoming gradient" in r.failures()[0].hint
+
+
+def test_hint_gradient_leaks_into_masked_positions():
+    class MaskedSum(md.Function):
+        def forward(self, x, mask):
+            self.mask = mask
+            return (x * mask).sum(axis=1)
+
+        def backward(self, gy):
+            return np.broadcast_to(gy[:, None], self.mask.shape).copy(), None   # forgot the mask
+
+    mask = np.array([[1, 1, 0, 0], [1, 1, 1, 0], [1, 1, 1, 1]], dtype=bool)
+    r = md.gradcheck(lambda x, m: MaskedSum()(x, m), x34(), mask)
+    assert "cannot change the output" in r.failures()[0].hint
+    assert "padding or masked positions" in r.failures()[0].hint
+
+
+def test_hint_wrong_shape_with_the_right_size():
+    class Bias(md.Function):
+        def forward(self, x, b):
+            return x + b
+
+        def backward(self, gy):
+            return gy, gy.sum(axis=0)               # (4,) for a (1, 4) bias: keepdims forgotten
+
+    r = md.gradcheck(lambda x, b: Bias()(x, b), x34(), np.zeros((1, 4)))
+    bad = [e for e in r.entries if e.shape == (1, 4)][0]
+    assert "keepdims=True" in bad.hint
+
+
+def test_multi_output_function_is_checked_one_output_at_a_time():
+    class SinCos(md.Function):
+        def forward(self, x):
+            self.x = x
+            return np.sin(x), np.cos(x)
+
+        def backward(self, g_sin, g_cos):
+            return g_sin * np.cos(self.x)           # forgot the cos output's gradient
+
+    r = md.gradcheck(lambda x: SinCos()(x), x34())
+    assert not r and [ok for _, _, ok, _ in r.by_output] == [True, False]
+    text = str(r)
+    assert "checked one output at a time: output 0 ok;  output 1 FAIL" in text
+    assert "output 1 (backward's argument 2) is ignored" in text
+
+    class Right(SinCos):
+        def backward(self, g_sin, g_cos):
+            return g_sin * np.cos(self.x) - g_cos * np.sin(self.x)
+
+    r = md.gradcheck(lambda x: Right()(x), x34())
+    assert r and r.by_output == [] and "one output at a time" not in str(r)
