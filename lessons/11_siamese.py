@@ -1,0 +1,265 @@
+"""Duplicate questions with a Siamese LSTM: two towers sharing weights, triplet loss with hard negatives, a cosine threshold.
+
+dataset: generated paraphrase question pairs with hard non-duplicates (embedded); --data/--download: Quora quora_duplicate_questions.tsv
+
+What this lesson shows
+* a Siamese network: ONE tower  Serial(Embedding, LSTM, Mean(axis=1), Normalize)
+  applied to both questions (``Parallel(tower, tower)``: the weights are shared and
+  listed once), so cos(q1, q2) = v1 . v2 compares like with like;
+* the course's triplet loss with hard negatives, the other questions of the batch
+  being the negatives:  with s = v1 v2^T (B, B), per anchor i
+      loss_i = max(0, margin - s_ii + mean_neg_i) + max(0, margin - s_ii + closest_neg_i)
+  mean_neg = mean off-diagonal score, closest_neg = the largest off-diagonal score
+  still below the positive's;
+* trained on duplicate pairs only, then judged on both classes: duplicate if cos > tau,
+  accuracy as a function of tau, and the distributions of cos for both classes;
+* classifying a pair of your own:  --pair "How old are you?" "What is your age?".
+"""
+# %% [markdown]
+# ## 0. Setup
+
+# %%
+import numpy as np
+
+import minidl as md
+from minidl import datasets, optim
+from minidl.data import DataLoader, TextVectorizer
+from lessons.support import Lesson, plt
+
+L = Lesson(__file__)
+
+# %% [markdown]
+# ## 1. Question pairs
+# By default: generated questions, each asking one *intent* ("how do i learn", "who
+# invented", ...) about one *topic*.  Duplicates are two different wordings of the same
+# (intent, topic); the non-duplicates are hard on purpose: they share the intent or the
+# topic, so counting shared words is not enough.  With `--data`/`--download`: Quora's
+# question pairs (the first 100,000 rows; 20,000 in a quick run).
+# The pairs are split 80 / 10 / 10 (seeded): training, validation (to choose tau),
+# test.  As in the course, only the training DUPLICATES are used to train.
+
+# %%
+path = L.real_data("quora-question-pairs")
+if path:
+    data = datasets.load_quora(path, limit=20_000 if L.quick else 100_000)
+else:
+    data = datasets.make_question_pairs(n=1500 if L.quick else 5000, seed=L.seed)
+q1_text, q2_text = data["question1"], data["question2"]
+is_dup = np.asarray(data["is_duplicate"])
+order = np.random.default_rng(L.seed).permutation(len(is_dup))
+n_train, n_val = int(0.8 * len(order)), int(0.1 * len(order))
+train_idx, val_idx, test_idx = np.split(order, [n_train, n_train + n_val])
+train_dups = train_idx[is_dup[train_idx] == 1]
+L.show("the data", f"{len(is_dup):,} pairs from {data['source']}, {is_dup.mean():.0%} duplicates\n"
+       f"training on the {len(train_dups):,} duplicate pairs of the training split; "
+       f"{len(val_idx):,} validation and {len(test_idx):,} test pairs of both classes\n"
+       + "\n".join(f"  {'duplicate' if is_dup[i] else 'different'}:  {q1_text[i]!r} / {q2_text[i]!r}"
+                   for i in order[:4]))
+
+# %% [markdown]
+# ## 2. Text -> ids
+# Lower-case, strip punctuation, split on spaces; a vocabulary of the training
+# questions (0 = padding, 1 = unknown).  Every question is padded (or cut) to the same
+# length T, so a question gets the same vector whichever batch it is in.
+
+# %%
+train_questions = [q1_text[i] for i in train_idx] + [q2_text[i] for i in train_idx]
+T = min(30, max(len(q.split()) for q in train_questions))
+vectorizer = TextVectorizer(max_tokens=20_000, output_sequence_length=T)
+vectorizer.adapt(train_questions)
+V = vectorizer.vocabulary_size()
+Q1, Q2 = vectorizer(q1_text), vectorizer(q2_text)                 # (N, T) int64 each
+print(f"vocabulary {V} words, questions padded to T = {T}")
+
+# %% [markdown]
+# ## 3. The model: one tower, used twice
+#     tower = Serial(Embedding(V, d), LSTM(d), Mean(axis=1), Normalize())
+#     model = Parallel(tower, tower)
+# q (B, T) -> (B, T, d) -> (B, T, d) -> mean over time (B, d) -> unit length (B, d).
+# Both entries of Parallel are the same object, so there is one set of weights: the
+# summary lists the second tower as "shared", and backward adds the gradients of both
+# questions into the same parameters.
+
+# %%
+d_model = 32 if L.quick else 64
+model = md.models.SiameseLSTM(V, d_model)
+tower = model[0]
+model(md.tensor(Q1[:2]), md.tensor(Q2[:2]))                      # builds the LSTM's weights
+L.show("Parallel(tower, tower): one set of weights", model.summary())
+
+# %% [markdown]
+# ## 4. The triplet loss, on one small batch
+# Row i of the batch is a duplicate pair (A_i, P_i); for anchor A_i every other P_j is
+# a negative.  The similarity matrix s = v1 v2^T holds the positives on its diagonal.
+#     mean_neg_i    = mean_{j != i} s_ij
+#     closest_neg_i = max { s_ij : j != i, s_ij <= s_ii }   (the hardest negative still ranked below)
+#     loss = mean_i [ max(0, margin - s_ii + mean_neg_i) + max(0, margin - s_ii + closest_neg_i) ]
+# mean_neg pushes ALL negatives down a little; closest_neg concentrates on the one that
+# is nearly confused with the positive.
+
+# %%
+margin = 0.25
+demo = train_dups[:5]
+
+
+def similarity_matrix(rows):
+    with md.no_grad():
+        v1, v2 = model(md.tensor(Q1[rows]), md.tensor(Q2[rows]))
+    return v1.numpy() @ v2.numpy().T
+
+
+def explain(S):
+    pos = np.diag(S)
+    off = ~np.eye(len(S), dtype=bool)
+    mean_neg = (S * off).sum(1) / (len(S) - 1)
+    exclude = ~off | (S > pos[:, None])                           # the diagonal and negatives above it
+    closest = np.where(exclude, S - 2.0, S).max(1)                # the course's "subtract 2" trick
+    none_below = exclude.all(1)
+    lines = ["s = v1 v2^T:"] + ["  " + " ".join(f"{v:6.2f}" for v in row) for row in S]
+    lines.append("positive s_ii : " + " ".join(f"{v:6.2f}" for v in pos))
+    lines.append("mean_neg      : " + " ".join(f"{v:6.2f}" for v in mean_neg))
+    lines.append("closest_neg   : " + " ".join(f"{v:6.2f}" + ("*" if n else "") for v, n in zip(closest, none_below)))
+    if none_below.any():
+        lines.append("  * every negative of this row beats the positive: nothing is left below it, so the\n"
+                     "    row maximum after subtracting 2 is the best negative - 2 (its hinge is then 0)")
+    return "\n".join(lines)
+
+
+S_before = similarity_matrix(demo)
+with md.no_grad():
+    v1, v2 = model(md.tensor(Q1[demo]), md.tensor(Q2[demo]))
+    loss_before = md.losses.triplet_loss(v1, v2, margin).item()
+L.show("before training: a batch of 5 duplicate pairs",
+       explain(S_before) + f"\ntriplet loss (margin {margin}): {loss_before:.4f}")
+
+# %% [markdown]
+# ## 5. Training on duplicate pairs
+# Batches of B duplicate pairs; the loss sees B - 1 negatives per anchor for free.
+# (A batch may hold two pairs that ask the same thing; their "negatives" are then
+# duplicates too.  That noise is part of the method, in the course as here.)
+
+# %%
+B = 32 if not path else 64
+epochs = 4 if L.quick else 6
+loader = DataLoader(Q1[train_dups], Q2[train_dups], batch_size=B, seed=L.seed, drop_last=True)
+opt = optim.Adam(model, lr=0.01)
+curve = []
+for epoch in range(1, epochs + 1):
+    losses = []
+    for q1, q2 in loader:
+        v1, v2 = model(q1, q2)
+        loss = md.losses.triplet_loss(v1, v2, margin)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    curve.append(float(np.mean(losses)))
+    if not L.quick or epoch == epochs:
+        print(f"epoch {epoch:2d}: mean triplet loss {curve[-1]:.4f}")
+
+S_after = similarity_matrix(demo)
+L.show("after training: the same batch", explain(S_after))
+
+# %% [markdown]
+# ## 6. Duplicate or not: cos(v1, v2) > tau
+# Each question is embedded on its own by the tower; the cosine of a pair is the dot
+# product of its two unit vectors.  tau is chosen on the validation pairs and then
+# judged on the test pairs; the baseline is the majority class.
+
+# %%
+def embed(ids, batch=512):
+    tower.eval()
+    with md.no_grad():
+        out = np.concatenate([tower(md.tensor(ids[i:i + batch])).numpy() for i in range(0, len(ids), batch)])
+    tower.train()
+    return out
+
+
+E1, E2 = embed(Q1), embed(Q2)
+cos = (E1 * E2).sum(1)                                            # (N,) cosine of each pair
+taus = np.round(np.arange(0.0, 1.0, 0.05), 2)
+
+
+def accuracy(rows, tau):
+    return float(((cos[rows] > tau) == (is_dup[rows] == 1)).mean())
+
+
+val_acc = np.array([accuracy(val_idx, t) for t in taus])
+test_acc = np.array([accuracy(test_idx, t) for t in taus])
+tau = float(taus[val_acc.argmax()])
+majority = max(is_dup[test_idx].mean(), 1 - is_dup[test_idx].mean())
+L.show("accuracy vs tau", "  tau   validation   test\n" + "\n".join(
+    f"  {t:4.2f}   {va:10.3f}   {ta:6.3f}" + ("   <- chosen" if t == tau else "")
+    for t, va, ta in zip(taus, val_acc, test_acc)))
+L.headline("chosen tau (on validation)", tau)
+L.headline("test accuracy at the chosen tau", accuracy(test_idx, tau), baseline=majority)
+L.headline("test accuracy at tau = 0.7 (the course's)", accuracy(test_idx, 0.7))
+
+# %% [markdown]
+# ## 7. What the towers learned
+# On the generated pairs we know why two questions differ.  A model that only counted
+# shared words would give "same intent, other topic" pairs a high cosine; the Siamese
+# network must learn that the topic word changes the meaning.
+
+# %%
+if "intent1" in data:
+    same_i = np.array([a == b for a, b in zip(data["intent1"], data["intent2"])])
+    same_t = np.array([a == b for a, b in zip(data["topic1"], data["topic2"])])
+    kinds = {"duplicates": is_dup == 1, "same intent, other topic": (is_dup == 0) & same_i,
+             "same topic, other intent": (is_dup == 0) & same_t}
+    rows = np.zeros(len(is_dup), dtype=bool)
+    rows[test_idx] = True
+    L.show("test pairs by kind", "\n".join(
+        f"{k:<26} mean cos {cos[m & rows].mean():6.3f}   classified right at tau={tau:.2f}: "
+        f"{((cos[m & rows] > tau) == (k == 'duplicates')).mean():.3f}" for k, m in kinds.items()))
+
+# %% [markdown]
+# ## 8. Your own pair
+# `--pair "..." "..."` (default: a few examples).
+
+# %%
+pairs = [tuple(L.pair)] if L.pair else [
+    ("how do i learn chess ?", "what is the best way to learn chess ?"),
+    ("how do i learn chess ?", "how do i learn guitar ?"),
+    ("who invented the piano ?", "who was the inventor of the piano ?"),
+    ("How old are you?", "What is your age?")]
+a, b = embed(vectorizer([p[0] for p in pairs])), embed(vectorizer([p[1] for p in pairs]))
+L.show(f"your pairs (duplicate if cos > {tau:.2f})", "\n".join(
+    f"cos {c:6.3f}  {'duplicate' if c > tau else 'different'}:  {p[0]!r} / {p[1]!r}"
+    for c, p in zip((a * b).sum(1), pairs)))
+
+# %% [markdown]
+# ## 9. Figures
+
+# %%
+pyplot = plt()
+fig, axes = pyplot.subplots(1, 2, figsize=(9, 4))
+for ax, S, title in ((axes[0], S_before, "before training"), (axes[1], S_after, "after training")):
+    im = ax.imshow(S, cmap="RdBu_r", vmin=-1, vmax=1)
+    for i in range(len(S)):
+        for j in range(len(S)):
+            ax.text(j, i, f"{S[i, j]:.2f}", ha="center", va="center", fontsize=8,
+                    color="white" if abs(S[i, j]) > 0.7 else "black")
+    ax.set_xticks(range(len(S)), [f"P{j + 1}" for j in range(len(S))])
+    ax.set_yticks(range(len(S)), [f"A{i + 1}" for i in range(len(S))])
+    ax.set_title(f"s = v1 v2^T, {title}")
+fig.colorbar(im, ax=axes, fraction=0.03, label="cosine similarity")
+L.figure(fig, "similarity_matrix", "a batch's similarity matrix: positives on the diagonal")
+
+fig, ax = pyplot.subplots(figsize=(7, 4))
+ax.plot(taus, val_acc, "o-", label="validation")
+ax.plot(taus, test_acc, "s-", label="test")
+ax.axhline(majority, color="grey", ls=":", label=f"majority class ({majority:.2f})")
+ax.axvline(tau, color="k", ls="--", lw=1, label=f"chosen tau = {tau:.2f}")
+ax.set_xlabel("threshold tau (duplicate if cos > tau)"); ax.set_ylabel("accuracy")
+ax.set_title("Accuracy as a function of the threshold"); ax.legend()
+L.figure(fig, "accuracy_vs_tau", "accuracy of 'duplicate if cos > tau' on validation and test pairs")
+
+fig, ax = pyplot.subplots(figsize=(7, 4))
+bins = np.linspace(-1, 1, 41)
+for label, value, colour in (("duplicates", 1, "tab:green"), ("non-duplicates", 0, "tab:red")):
+    ax.hist(cos[test_idx][is_dup[test_idx] == value], bins=bins, alpha=0.6, color=colour, label=label)
+ax.axvline(tau, color="k", ls="--", label=f"tau = {tau:.2f}")
+ax.set_xlabel("cos(v1, v2)"); ax.set_ylabel("test pairs")
+ax.set_title("Cosine similarity of test pairs"); ax.legend()
+L.figure(fig, "cosine_histogram", "cosine similarity of duplicate vs non-duplicate test pairs, tau marked")
