@@ -35,6 +35,22 @@ made before the first forward pass.  Parameters whose grad is None are skipped.
 
 State (v, m, ...) lives next to each parameter, created with the parameter's
 own array module, so on the GPU nothing crosses to the host.
+
+Row-sparse gradients (a speed trick; minidl/sparse.py).  An Embedding's
+gradient arrives as (ids, rows): only the rows the batch looked up.  ``step``
+hands it to ``_update_rows``, which gives the same numbers as the dense update:
+    SGD      p[ids] -= lr * rows                 (the other rows would move by lr * 0)
+    momentum v *= mu;  v[ids] += rows;  p -= lr * v   (v still decays on every row)
+    Adam     m, v decay on every row, only rows ids get new gradient; then the usual
+             dense step.  This is the DENSE semantics (torch.optim.Adam's), chosen so
+             that sparse storage never changes a result.  "Lazy" Adam (TF's LazyAdam,
+             torch.optim.SparseAdam) would touch only rows ids -- O(rows) instead of
+             O(V) -- but it is a different optimizer: a rare word's moments would
+             freeze between its appearances instead of decaying.
+    Adagrad  G[ids] += rows^2;  p[ids] -= lr * rows / (sqrt(G[ids]) + eps)
+    weight decay adds wd * p to every row, so a step with it goes dense; clip_grad_norm
+    measures and scales the stored rows.  tests/test_sparse_grad.py checks each case
+    against the dense gradient, repeated ids included.
 """
 from __future__ import annotations
 
@@ -52,8 +68,9 @@ class Optimizer:
     """Base class: holds the parameters (or the layer that owns them) and per-parameter state."""
 
     def __init__(self, params, lr: float):
-        if lr <= 0:
-            raise ValueError(f"{type(self).__name__}: the learning rate must be positive, got {lr}")
+        if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+            raise ValueError(f"{type(self).__name__}: the learning rate must be a positive finite "
+                             f"number, got {lr!r}")
         self.lr = float(lr)
         self.state = {}               # Parameter -> dict of arrays (hashed by identity)
         if _is_layer(params):
@@ -89,7 +106,10 @@ class Optimizer:
     def step(self):
         with no_grad():
             for p in self.parameters():
-                if p.grad is not None:
+                rows = p.sparse_grad          # an Embedding's gradient: only the rows it used
+                if rows is not None:
+                    self._update_rows(p, rows)
+                elif p.grad is not None:
                     self._update(p, p.grad)
 
     def _buffer(self, p, key):
@@ -105,8 +125,21 @@ class Optimizer:
     def _update(self, p, g):
         raise NotImplementedError
 
+    def _update_rows(self, p, rows):
+        """Apply a row-sparse gradient (``RowSparseGrad``).  This fallback expands it to
+        the dense array; SGD, Adam and Adagrad override it with row-wise updates."""
+        self._update(p, rows.to_dense())
+
     def __repr__(self):
         return f"{type(self).__name__}(lr={self.lr:g})"
+
+
+def _sub_rows(p, ids, delta):
+    """p[ids] -= delta, written back through ``p.data =`` so p's version moves on
+    (a graph that saved p before this step then refuses a stale backward)."""
+    data = p.data
+    data[ids] -= delta
+    p.data = data
 
 
 class SGD(Optimizer):
@@ -130,6 +163,18 @@ class SGD(Optimizer):
         backend.xp_of(g).multiply(g, self.lr, out=scaled)
         p.data -= scaled
 
+    def _update_rows(self, p, rows):
+        if self.weight_decay:                      # wd * p reaches every row: go dense
+            return self._update(p, rows.to_dense())
+        if not self.momentum:
+            return _sub_rows(p, rows.ids, self.lr * rows.rows)
+        v = self._buffer(p, "v")
+        v *= self.momentum
+        v[rows.ids] += rows.rows
+        scaled = self._buffer(p, "scratch")
+        backend.xp_of(v).multiply(v, self.lr, out=scaled)
+        p.data -= scaled
+
 
 class Adam(Optimizer):
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
@@ -144,17 +189,45 @@ class Adam(Optimizer):
     def _update(self, p, g):
         if self.weight_decay:
             g = g + self.weight_decay * p.data
-        m, v = self._buffer(p, "m"), self._buffer(p, "v")
-        st = self.state[p]
-        t = st["t"] = st.get("t", 0) + 1
+        m, v, t = self._moments(p)
         m *= self.b1
         m += (1 - self.b1) * g
         v *= self.b2
         v += (1 - self.b2) * (g * g)
+        self._step(p, m, v, t)
+
+    def _update_rows(self, p, rows):
+        """The dense semantics (see the module docstring): every row's moments decay."""
+        if self.weight_decay:
+            return self._update(p, rows.to_dense())
+        m, v, t = self._moments(p)
+        m *= self.b1
+        m[rows.ids] += (1 - self.b1) * rows.rows
+        v *= self.b2
+        v[rows.ids] += (1 - self.b2) * (rows.rows * rows.rows)
+        self._step(p, m, v, t)
+
+    def _moments(self, p):
+        """m, v and this parameter's step count t (counted from 1)."""
+        st = self.state.setdefault(p, {})
+        t = st["t"] = st.get("t", 0) + 1
+        return self._buffer(p, "m"), self._buffer(p, "v"), t
+
+    def _step(self, p, m, v, t):
         xp = backend.xp_of(p.data)
         m_hat = m / (1 - self.b1 ** t)
         v_hat = v / (1 - self.b2 ** t)
         p.data -= self.lr * m_hat / (xp.sqrt(v_hat) + self.eps)
+
+
+class NonFiniteGradientError(FloatingPointError):
+    """A gradient holds NaN or inf; ``.params`` names the parameters whose gradient does."""
+    def __init__(self, norm, params, step=None):
+        self.norm, self.params, self.step = norm, params, step
+        where = "" if step is None else f" at step {step}"
+        super().__init__(f"the gradient norm is {norm}{where}: non-finite gradient in {', '.join(params)}. "
+                         "The parameters were left untouched. Usual causes: sqrt or log at 0, a division "
+                         "by zero, or overflow in a hand-written op.")
 
 
 def clip_grad_norm(params, max_norm: float) -> float:
@@ -162,15 +235,24 @@ def clip_grad_norm(params, max_norm: float) -> float:
 
     ``params``: a list of Parameters or a Layer.  Returns the norm *before*
     clipping, as a Python float (log it: a spike is an exploding gradient).
+    A NaN or infinite norm raises ``NonFiniteGradientError`` naming the culprits,
+    with every gradient left as it was (clipping cannot rescue it).
     """
     if _is_layer(params):
         params = params.parameters()
-    grads = [p.grad for p in params if p.grad is not None]
+    # the gradients as stored: an Embedding's row-sparse one contributes (and is scaled)
+    # through its rows alone -- the other rows are zeros either way
+    grads = [p.sparse_grad.rows if p.sparse_grad is not None else p.grad for p in params]
+    grads = [g for g in grads if g is not None]
     if not grads:
         return 0.0
     # Sum on the device and read back one number: one host sync, not one per parameter.
     total = sum((g * g).sum() for g in grads)
     norm = float(math.sqrt(float(total)))
+    if not math.isfinite(norm):                # scaling by max_norm / inf would write NaN everywhere
+        bad = [getattr(p, "name", None) or f"a parameter of shape {tuple(p.shape)}" for p in params
+               if p.grad is not None and not bool(backend.xp_of(p.grad).isfinite(p.grad).all())]
+        raise NonFiniteGradientError(norm, bad)
     if norm > max_norm:
         scale = max_norm / (norm + 1e-12)
         for g in grads:
@@ -204,6 +286,11 @@ class AdamW(Adam):
         if self.decoupled_wd:
             p.data *= 1 - self.lr * self.decoupled_wd
         super()._update(p, g)
+
+    def _update_rows(self, p, rows):
+        if self.decoupled_wd:
+            p.data *= 1 - self.lr * self.decoupled_wd
+        super()._update_rows(p, rows)
 
     def __repr__(self):
         return f"AdamW(lr={self.lr:g}, weight_decay={self.decoupled_wd:g})"
@@ -278,3 +365,49 @@ class OneCycle:
         if self.t < self.total_steps:          # after the last step there is nothing left to set
             self._apply()
         return self.optimizer.lr
+
+
+# ----------------------------------------------------------------------------- AdaGrad
+class Adagrad(Optimizer):
+    """AdaGrad (Duchi, Hazan & Singer 2011), the optimizer of the GloVe paper:
+
+        G <- G + g^2                    every squared gradient so far, per coordinate
+        p <- p - lr * g / (sqrt(G) + eps)
+
+    Each coordinate gets its own step size, lr / sqrt(sum of its squared
+    gradients): a rare word's vector (few, small gradients) keeps large steps,
+    a frequent one's shrink.  ``initial_accumulator_value`` starts G above 0
+    (GloVe's reference code starts it at 1, which caps the first step at lr * g).
+    As in torch.optim.Adagrad: lr=0.01, eps=1e-10, weight_decay adds wd * p to g.
+    A coordinate whose gradient is 0 this step (an embedding row not in the
+    batch) does not move and its G does not grow: the same as sparse AdaGrad.
+    """
+    def __init__(self, params, lr: float = 0.01, initial_accumulator_value: float = 0.0,
+                 eps: float = 1e-10, weight_decay: float = 0.0):
+        super().__init__(params, lr)
+        if initial_accumulator_value < 0:
+            raise ValueError(f"Adagrad: initial_accumulator_value must be >= 0, got {initial_accumulator_value}")
+        self.initial, self.eps = float(initial_accumulator_value), float(eps)
+        self.weight_decay = float(weight_decay)
+
+    def _update(self, p, g):
+        if self.weight_decay:
+            g = g + self.weight_decay * p.data
+        G = self._accumulator(p)
+        G += g * g
+        p.data -= self.lr * g / (backend.xp_of(G).sqrt(G) + self.eps)
+
+    def _update_rows(self, p, rows):
+        if self.weight_decay:
+            return self._update(p, rows.to_dense())
+        G = self._accumulator(p)
+        G[rows.ids] += rows.rows * rows.rows
+        _sub_rows(p, rows.ids, self.lr * rows.rows / (backend.xp_of(G).sqrt(G[rows.ids]) + self.eps))
+
+    def _accumulator(self, p):
+        """G, created at ``initial_accumulator_value`` at the first step."""
+        fresh = "G" not in self.state.setdefault(p, {})
+        G = self._buffer(p, "G")
+        if fresh:
+            G += self.initial
+        return G

@@ -20,5 +20,5 @@ __all__ = [
     "lm_stream_batches", "lm_random_windows", "lm_stream_rows", "lm_stream_num_batches",
 ]
 
-from .tabular import NA_LEVEL, TabularProcessor, emb_sz_rule, one_hot_columns  # noqa: E402,F401
+from .tabular import NA_LEVEL, TabularProcessor, emb_sz_rule, one_hot_columns
 __all__ += ["TabularProcessor", "emb_sz_rule", "one_hot_columns", "NA_LEVEL"]

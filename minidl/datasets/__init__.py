@@ -13,8 +13,12 @@ whose "source" starts with "synthetic:" -- so every lesson runs offline.
 | NER             | load_conll, load_gmb                        | make_ner               |
 | question pairs  | load_quora                                  | make_question_pairs    |
 | ratings         | load_movielens(_100k/_csv)                  | make_ratings           |
+| user metadata   | load_movielens_users (ml-100k u.user)       | make_ratings()["users"] |
+| tables          | load_adult (UCI Adult income)               | make_tabular           |
 | word vectors    | load_word_vectors                           | --                     |
 | digits          | load_mnist, read_idx                        | make_digits            |
+| memory tasks    | --                                          | make_adding_problem,   |
+|                 |                                             | make_marker_tagging    |
 
 Where files are looked for: ``find_data_dir()`` ($MINIDL_DATA_DIR or
 ../shared/data), then the download cache (``cache_dir()``); ``download(name)``
@@ -48,3 +52,12 @@ __all__ = [
     "make_sentiment", "make_grammar_corpus", "make_ner", "make_question_pairs",
     "make_ratings", "make_digits",
 ]
+
+from .adult import load_adult
+from .movielens import load_movielens_users
+from .synthetic_tables import make_tabular
+__all__ += ["load_adult", "load_movielens_users", "make_tabular"]
+from .synthetic_classes import make_class_corpus  # noqa: E402
+__all__ += ["make_class_corpus"]
+from .synthetic_sequences import make_adding_problem, make_marker_tagging  # noqa: E402
+__all__ += ["make_adding_problem", "make_marker_tagging"]

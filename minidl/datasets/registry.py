@@ -6,7 +6,7 @@ Each ``Resource`` says:
                 terms require a login: the file must be fetched by hand);
 * ``filename``  where the file goes, relative to the cache folder -- the same
                 layout as ``shared/data``, so loaders find it in either;
-* ``size``/``md5``/``sha256``  checked after every download when known, and once on
+* ``size``/``md5``/``sha256``/``sha1``  checked after every download when known, and once on
                 the first use of a cached file (None: not checked);
 * ``unpack``    for archives: the folder (relative to the cache) to extract into;
 * ``provides``  what ``download(name)`` returns, relative to the cache: the file
@@ -32,6 +32,7 @@ class Resource:
     provides: str | None = None
     about: str = ""
     notes: str = field(default="", compare=False)
+    sha1: str | None = None       # checked like md5 when given (some projects publish only SHA-1)
 
     @property
     def target(self):
@@ -116,6 +117,11 @@ REGISTRY = {
         about="Kaggle 'Annotated Corpus for Named Entity Recognition' (GMB), ner_dataset.csv",
         notes="Kaggle requires a login: download ner_dataset.csv from "
               "https://www.kaggle.com/datasets/abhinavwalia95/entity-annotated-corpus by hand"),
+    "google-analogies": Resource(
+        urls=("http://download.tensorflow.org/data/questions-words.txt",),
+        filename="analogies/questions-words.txt", sha1="fa92df4bbe788f2d51827c762c63bd8e470edf31",
+        about="Google word-analogy questions, 19,544 in 14 sections (Mikolov et al. 2013)",
+        notes="SHA-1 as published by GluonNLP's GoogleAnalogyTestSet"),
 }
 
 GROUPS = {

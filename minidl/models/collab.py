@@ -20,14 +20,15 @@ CollabNN (fastai's neural collaborative filtering)
     r_hat = sigmoid_range( Dense_1( dropout( ReLU( Dense_h(x) ))), low, high )   (B,)
 
     The embedding widths default to ``md.data.emb_sz_rule`` (min(600, round(1.6
-    n ** 0.56))) of the number of users / items.  Instead of a fixed dot product
+    n ** 0.56))) of the number of users / items; their rows start at N(0, 1/d)
+    (fastai's 0.01 leaves the MLP on a long plateau in short runs).  Instead of a fixed dot product
     the MLP learns how user and item vectors combine; optional metadata
     (genres, age, occupation...) is simply concatenated to the embeddings.
 """
 from __future__ import annotations
 
 from .. import ops
-from ..autograd import Tensor
+from ..autograd import Tensor, tensor
 from ..data.tabular import emb_sz_rule
 from ..nn import Dense, Embedding, Layer, init, parameter
 
@@ -79,8 +80,10 @@ class CollabNN(Layer):
         self.item_sz = int(item_sz or emb_sz_rule(n_items))
         self.n_user_meta, self.n_item_meta = int(n_user_meta), int(n_item_meta)
         self.y_range, self.dropout = (tuple(y_range) if y_range is not None else None), float(dropout)
-        self.user_factors = _embedding(n_users, self.user_sz, 0.01)
-        self.item_factors = _embedding(n_items, self.item_sz, 0.01)
+        # N(0, 1/d) rows (Embedding's default), not fastai's N(0, 0.01^2): from near-zero
+        # inputs the MLP sits on a plateau for epochs before the embeddings grow
+        self.user_factors = Embedding(n_users, self.user_sz)
+        self.item_factors = Embedding(n_items, self.item_sz)
         n_in = self.user_sz + self.item_sz + self.n_user_meta + self.n_item_meta
         self.hidden = Dense(n_hidden, n_in=n_in)
         self.out = Dense(1, n_in=n_hidden)
@@ -102,7 +105,7 @@ class CollabNN(Layer):
             if meta is None or tuple(meta.shape) != (len(users), width):
                 got = None if meta is None else tuple(meta.shape)
                 raise ValueError(f"{self.name}: {what} must have shape ({len(users)}, {width}), got {got}")
-            parts.append(meta if isinstance(meta, Tensor) else Tensor(meta))
+            parts.append(meta if isinstance(meta, Tensor) else tensor(meta))
         h = ops.relu(self.hidden(ops.concat(parts, axis=1)))
         h = ops.dropout(h, self.dropout, self.training)
         r = ops.reshape(self.out(h), (-1,))

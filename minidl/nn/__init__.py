@@ -10,8 +10,10 @@ from .scan import scan  # noqa: F401
 from .cells import RNNCell, GRUCell, LSTMCell  # noqa: F401
 from .recurrent import RNN, GRU, LSTM, Bidirectional  # noqa: F401
 from .diagnostics import grad_norms_through_time  # noqa: F401
-from .activations import SigmoidRange  # noqa: F401,E402
-from .tabular import ConcatEmbeddings  # noqa: F401,E402
+from .activations import SigmoidRange  # noqa: F401
+from .tabular import ConcatEmbeddings  # noqa: F401
 from .normalize import Normalize  # noqa: F401
-from .conv import Conv2d, MaxPool2d, AvgPool2d, GlobalAvgPool2d  # noqa: F401,E402
-from .norm import BatchNorm  # noqa: F401,E402
+from .conv import Conv2d, MaxPool2d, AvgPool2d, GlobalAvgPool2d  # noqa: F401
+from .norm import BatchNorm  # noqa: F401
+from .hierarchical_softmax import HierarchicalSoftmax  # noqa: F401
+from .combinators import Residual  # noqa: F401

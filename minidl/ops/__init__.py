@@ -17,9 +17,10 @@ from .arithmetic import (add, sub, mul, div, neg, pow, rpow, exp, log, sqrt, abs
 from .reductions import sum, mean, max, min  # noqa: F401
 from .shape import reshape, transpose, getitem, concat, stack, split, embedding  # noqa: F401
 from .activations import relu, leaky_relu, sigmoid, tanh, softmax, log_softmax, dropout  # noqa: F401
-from .activations import sigmoid_range  # noqa: F401,E402
-from .conv import conv2d  # noqa: F401,E402
-from .pool import max_pool2d, avg_pool2d  # noqa: F401,E402
+from .activations import sigmoid_range  # noqa: F401
+from .conv import conv2d  # noqa: F401
+from .pool import max_pool2d, avg_pool2d  # noqa: F401
+from .norm import batch_norm  # noqa: F401
 
 # The one explicit step that gives Tensor its operators (a + b, a @ b, a.sum(), ...).
 from . import tensor_methods
