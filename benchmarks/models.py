@@ -137,3 +137,43 @@ def gru_lm_scan(s):
 def lstm_tagger(s):
     """The course's NER model: Embedding(V, d) -> LSTM(H) -> Dense(n_tags) -> LogSoftmax."""
     return _sequence_model(s, "LSTM")
+
+
+# ----------------------------------------------------------------------------- small CNN
+def images(s, rng):
+    """A batch of images x (batch, in_channels, image, image) and class ids (batch,)."""
+    x = rng.standard_normal((s["batch"], s["in_channels"], s["image"], s["image"])).astype("float32")
+    return (x,), rng.integers(0, s["n_classes"], size=s["batch"])
+
+
+def _conv_out(size):
+    return (size + 2 * 1 - 3) // 2 + 1            # 3x3 kernel, padding 1, stride 2
+
+
+def _cnn_matmuls(s):
+    """im2col turns each conv into a Dense layer on its patches matrix (see minidl/ops/conv.py):
+    (B*Ho*Wo, C*9) @ (C*9, F); the first conv needs no input gradient."""
+    B, C, F = s["batch"], s["in_channels"], s["filters"]
+    h1 = _conv_out(s["image"])
+    h2 = _conv_out(h1)
+    return (dense_matmuls(B * h1 * h1, C * 9, F, input_grad=False)
+            + dense_matmuls(B * h2 * h2, F * 9, 2 * F)
+            + dense_matmuls(B, 2 * F * h2 * h2, s["n_classes"]))
+
+
+@register("cnn", title="CNN conv3x3/s2(8)-conv3x3/s2(16)-Dense (MNIST-sized)",
+          sizes=dict(batch=64, in_channels=1, image=28, filters=8, n_classes=10),
+          smoke=dict(batch=4, in_channels=1, image=8, filters=2, n_classes=10),
+          sweeps={"smoke": {"batch": [8]},
+                  "quick": {"batch": [16, 256], "filters": [32]},
+                  "full": {"batch": [16, 256, 1024], "filters": [4, 32, 64], "image": [56]}},
+          needs=("nn.Serial", "nn.Conv2d", "nn.ReLU", "nn.Flatten", "nn.Dense", "nn.LogSoftmax"),
+          data=images, matmuls=_cnn_matmuls)
+def cnn(s):
+    """Conv2d(F, 3, stride 2, pad 1) -> ReLU -> Conv2d(2F, 3, stride 2, pad 1) -> ReLU -> Flatten
+    -> Dense(C) -> LogSoftmax:  (B, 1, 28, 28) -> (B, 8, 14, 14) -> (B, 16, 7, 7) -> (B, 784) -> (B, 10)."""
+    nn = _nn()
+    F = s["filters"]
+    return nn.Serial(nn.Conv2d(F, 3, stride=2, padding=1), nn.ReLU(),
+                     nn.Conv2d(2 * F, 3, stride=2, padding=1), nn.ReLU(),
+                     nn.Flatten(), nn.Dense(s["n_classes"]), nn.LogSoftmax())

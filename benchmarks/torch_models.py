@@ -91,7 +91,18 @@ def lstm_tagger(torch, s):
     return _rnn_model(torch, s, "LSTM")
 
 
-TORCH_BUILDERS = {"mlp": mlp, "embed_mean": embed_mean, "lstm_lm": lstm_lm,
+def cnn(torch, s):
+    """Conv2d(F, 3x3, stride 2, pad 1) -> ReLU -> Conv2d(2F, ...) -> ReLU -> Flatten -> Linear -> LogSoftmax."""
+    tnn = torch.nn
+    F, h = s["filters"], s["image"]
+    for _ in range(2):
+        h = (h + 2 * 1 - 3) // 2 + 1           # each conv: 3x3, padding 1, stride 2
+    return tnn.Sequential(tnn.Conv2d(s["in_channels"], F, 3, stride=2, padding=1), tnn.ReLU(),
+                          tnn.Conv2d(F, 2 * F, 3, stride=2, padding=1), tnn.ReLU(),
+                          tnn.Flatten(), tnn.Linear(2 * F * h * h, s["n_classes"]), tnn.LogSoftmax(dim=-1))
+
+
+TORCH_BUILDERS = {"cnn": cnn, "mlp": mlp, "embed_mean": embed_mean, "lstm_lm": lstm_lm,
                   "gru_lm": gru_lm, "lstm_tagger": lstm_tagger,
                   # minidl's scan-path twins are the same model for PyTorch
                   "lstm_lm_scan": lstm_lm, "gru_lm_scan": gru_lm}

@@ -26,8 +26,14 @@ Training vs evaluation (``model.train()`` / ``model.eval()``, which also switch 
 * evaluation: normalise with running_mean and running_var, constants, so a
   prediction depends on its own input only (and a batch of one works).
 
-The forward is composed of already-checked ops (mean, subtract, multiply,
-sqrt, divide), so autograd derives the well-known backward by itself.
+Two ways to compute the training-mode forward, the same numbers:
+
+* ``fused=True`` (default): ``md.ops.batch_norm``, one Function with the
+  backward written out (minidl/ops/norm.py) -- a few passes over the data;
+* ``fused=False``: ``batch_norm_simple`` below, composed of already-checked ops
+  (mean, subtract, multiply, sqrt, divide), so autograd derives the backward
+  by itself -- readable, ~20 graph nodes, slower.
+tests/test_conv_layers.py proves the two equal in value and every gradient.
 
 Note: ``md.save`` stores parameters only, so gamma and beta are saved and the
 running statistics are not; re-estimate them (a few training-mode forward
@@ -39,13 +45,16 @@ import numpy as np
 
 from .. import backend, ops
 from ..autograd import Tensor, no_grad
+from ..ops.norm import batch_norm
 from . import init
 from .layer import Layer, parameter
 
 
 class BatchNorm(Layer):
-    def __init__(self, momentum: float = 0.1, eps: float = 1e-5, n_channels: int | None = None):
+    def __init__(self, momentum: float = 0.1, eps: float = 1e-5, n_channels: int | None = None,
+                 fused: bool = True):
         super().__init__()
+        self.fused = fused
         if not 0 <= momentum <= 1:
             raise ValueError(f"BatchNorm: momentum must be in [0, 1], got {momentum}")
         self.momentum, self.eps = float(momentum), float(eps)
@@ -74,25 +83,21 @@ class BatchNorm(Layer):
         if x.shape[1] != self.n_channels:
             raise ValueError(f"{self.name}: input of shape {tuple(x.shape)} has {x.shape[1]} channels "
                              f"on axis 1, but the layer was built for {self.n_channels}")
-        axes = (0,) + tuple(range(2, x.ndim))
-        shape = (1, self.n_channels) + (1,) * (x.ndim - 2)           # broadcast over the batch/grid
         if self.training:
             m = x.size // self.n_channels
             if m < 2:
                 raise ValueError(f"{self.name}: training mode needs more than one value per channel "
                                  f"to estimate a variance, got input of shape {tuple(x.shape)} "
                                  "(use model.eval() to predict single examples)")
-            mu = ops.mean(x, axes, keepdims=True)
-            xc = x - mu
-            var = ops.mean(xc * xc, axes, keepdims=True)
-            x_hat = xc / ops.sqrt(var + self.eps)
-            self._update_running(mu.data.reshape(-1), var.data.reshape(-1), m)
-        else:
-            mean = Tensor(self.running_mean.reshape(shape).astype(x.dtype, copy=False))
-            std = Tensor(backend.xp_of(x.data).sqrt(self.running_var.reshape(shape) + self.eps)
-                         .astype(x.dtype, copy=False))
-            x_hat = (x - mean) / std
-        return x_hat * ops.reshape(self.gamma, shape) + ops.reshape(self.beta, shape)
+            y, mu, var = (batch_norm if self.fused else batch_norm_simple)(x, self.gamma, self.beta, self.eps)
+            self._update_running(mu, var, m)
+            return y
+        # Evaluation: the running statistics are constants, so this is a fixed affine map per channel.
+        shape = (1, self.n_channels) + (1,) * (x.ndim - 2)           # broadcast over the batch/grid
+        xp = backend.xp_of(x.data)
+        mean = Tensor(self.running_mean.reshape(shape).astype(x.dtype, copy=False))
+        std = Tensor(xp.sqrt(self.running_var.reshape(shape) + self.eps).astype(x.dtype, copy=False))
+        return (x - mean) / std * ops.reshape(self.gamma, shape) + ops.reshape(self.beta, shape)
 
     def _update_running(self, mu, var, m):
         with no_grad():
@@ -107,3 +112,15 @@ class BatchNorm(Layer):
             self.running_mean = backend.to_backend(self.running_mean, name)
             self.running_var = backend.to_backend(self.running_var, name)
         return self
+
+
+def batch_norm_simple(x, gamma, beta, eps: float = 1e-5):
+    """The slide equations composed of checked ops; returns (y, batch mean, batch variance)."""
+    axes = (0,) + tuple(range(2, x.ndim))
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    mu = ops.mean(x, axes, keepdims=True)
+    xc = x - mu
+    var = ops.mean(xc * xc, axes, keepdims=True)
+    x_hat = xc / ops.sqrt(var + eps)
+    y = x_hat * ops.reshape(gamma, shape) + ops.reshape(beta, shape)
+    return y, mu.data.reshape(-1), var.data.reshape(-1)

@@ -52,8 +52,8 @@ class MaxPool2d(Function):
         xp = backend.xp_of(gy)
         # One-hot of the winner in each window, times that window's gradient.
         onehot = self.winner[..., None] == xp.arange(kh * kw)   # (N, C, Ho, Wo, kh*kw) bool
-        gwin = (onehot * gy[..., None]).astype(gy.dtype)
-        return col2im(gwin.reshape(gy.shape + (kh, kw)), self.x_shape, sh, sw)
+        gwin = (onehot * gy[..., None]).astype(gy.dtype).reshape(gy.shape + (kh, kw))
+        return col2im(gwin.transpose(4, 5, 0, 1, 2, 3), self.x_shape, sh, sw)   # (kh, kw) first
 
 
 class AvgPool2d(Function):
@@ -70,8 +70,8 @@ class AvgPool2d(Function):
     def backward(self, gy):
         (kh, kw), (sh, sw) = self.k, self.stride
         xp = backend.xp_of(gy)
-        share = (gy / (kh * kw))[..., None, None]               # (N, C, Ho, Wo, 1, 1)
-        gwin = xp.broadcast_to(share, gy.shape + (kh, kw))      # a view: col2im only reads it
+        share = gy / (kh * kw)                                  # (N, C, Ho, Wo)
+        gwin = xp.broadcast_to(share, (kh, kw) + gy.shape)      # a view: col2im only reads it
         return col2im(gwin, self.x_shape, sh, sw)
 
 
