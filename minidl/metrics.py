@@ -14,17 +14,13 @@ from __future__ import annotations
 import math
 
 from . import backend
-from .autograd import Tensor
-
-
-def _array(x):
-    return x.data if isinstance(x, Tensor) else x
+from .autograd import array_of
 
 
 def _correct(scores, targets, who):
-    scores = _array(scores)
+    scores = array_of(scores)
     xp = backend.xp_of(scores)
-    targets = xp.asarray(_array(targets))
+    targets = xp.asarray(array_of(targets))
     if scores.shape[:-1] != targets.shape:
         raise ValueError(f"{who}: scores of shape {tuple(scores.shape)} do not fit targets of shape "
                          f"{tuple(targets.shape)} (expected targets of shape {tuple(scores.shape[:-1])})")
@@ -38,7 +34,7 @@ def accuracy(scores, targets) -> float:
 
 def masked_accuracy(scores, targets, mask) -> float:
     correct, xp = _correct(scores, targets, "masked_accuracy")
-    m = xp.asarray(_array(mask))
+    m = xp.asarray(array_of(mask))
     if m.shape != correct.shape:
         raise ValueError(f"masked_accuracy: mask of shape {tuple(m.shape)} does not match targets of "
                          f"shape {tuple(correct.shape)}")
@@ -48,7 +44,7 @@ def masked_accuracy(scores, targets, mask) -> float:
 
 
 def perplexity(mean_cross_entropy) -> float:
-    ce = float(_array(mean_cross_entropy))
+    ce = float(array_of(mean_cross_entropy))
     try:
         return math.exp(ce)
     except OverflowError:          # CE above ~709 nats: a diverged model, report inf

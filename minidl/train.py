@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 
 from . import metrics as M
-from .autograd import Tensor, no_grad, tensor
+from .autograd import Tensor, no_grad, tensor, array_of
 from .optim import NonFiniteGradientError, clip_grad_norm
 
 
@@ -119,7 +119,7 @@ def _as_input(x):
 def _count(y, mask):
     """How many targets a batch holds: its weight in the epoch average."""
     if mask is not None:
-        return float((mask.data if isinstance(mask, Tensor) else mask).sum())
+        return float((array_of(mask)).sum())
     return float(getattr(y, "size", 1) or 1)
 
 

@@ -28,7 +28,7 @@ CollabNN (fastai's neural collaborative filtering)
 from __future__ import annotations
 
 from .. import ops
-from ..autograd import Tensor, tensor
+from ..autograd import Tensor, array_of, tensor
 from ..data.tabular import emb_sz_rule
 from ..nn import Dense, Embedding, Layer, init, parameter
 
@@ -37,10 +37,6 @@ def _embedding(n, d, std):
     e = Embedding(n, d)
     e.W = parameter(init.normal((n, d), std=std) if std else init.zeros((n, d)))
     return e
-
-
-def _ids(x):
-    return x.data if isinstance(x, Tensor) else x
 
 
 class DotProduct(Layer):
@@ -60,7 +56,7 @@ class DotProduct(Layer):
         return f"DotProduct{'Bias' if self.bias else ''}_{self.n_factors}"
 
     def forward(self, users, items):
-        users, items = _ids(users), _ids(items)
+        users, items = array_of(users), array_of(items)
         if users.shape != items.shape or users.ndim != 1:
             raise ValueError(f"{self.name}: users and items must be 1-D id arrays of the same length, "
                              f"got shapes {tuple(users.shape)} and {tuple(items.shape)}")
@@ -94,7 +90,7 @@ class CollabNN(Layer):
         return f"CollabNN_{self.user_sz}_{self.item_sz}{meta}"
 
     def forward(self, users, items, user_meta=None, item_meta=None):
-        users, items = _ids(users), _ids(items)
+        users, items = array_of(users), array_of(items)
         parts = [self.user_factors(users), self.item_factors(items)]
         for meta, width, what in ((user_meta, self.n_user_meta, "user_meta"),
                                   (item_meta, self.n_item_meta, "item_meta")):

@@ -20,7 +20,7 @@ gives fastai's default d = min(600, round(1.6 * n ** 0.56)).
 from __future__ import annotations
 
 from .. import ops
-from ..autograd import Tensor
+from ..autograd import Tensor, array_of
 from .embedding import Embedding
 from .layer import Layer
 
@@ -44,7 +44,7 @@ class ConcatEmbeddings(Layer):
         return f"ConcatEmbeddings_{len(self.sizes)}_{self.d_out}"
 
     def forward(self, ids):
-        data = ids.data if isinstance(ids, Tensor) else ids
+        data = array_of(ids)
         if data.ndim != 2 or data.shape[1] != len(self.tables):
             raise ValueError(f"{self.name}: expected ids of shape (N, {len(self.tables)}) -- one column "
                              f"per categorical variable -- got shape {tuple(data.shape)}")

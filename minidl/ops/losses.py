@@ -16,9 +16,9 @@ mean is over real tokens only, so padding neither adds loss nor dilutes it.
 """
 from __future__ import annotations
 
-from ..autograd import Function, Tensor, as_tensor
+from ..autograd import Function, Tensor, array_of, as_tensor
 from .. import backend
-from . import activations as A, arithmetic as M, reductions as R
+from . import activations, arithmetic, reductions
 
 
 def _check_targets(logits_shape, targets, n_classes):
@@ -57,7 +57,7 @@ class SoftmaxCrossEntropy(Function):
         xp = backend.xp_of(z)
         _check_targets(z.shape, self.targets, z.shape[-1])
         self.w = _weights(self.targets, self.mask, self.reduction, z.dtype)
-        logp = A.stable_log_softmax(z)
+        logp = activations.stable_log_softmax(z)
         picked = xp.take_along_axis(logp, self.targets[..., None], axis=-1)[..., 0]
         self.logp = logp
         nll = -picked * self.w
@@ -74,9 +74,9 @@ class SoftmaxCrossEntropy(Function):
 
 def cross_entropy(logits, targets, mask=None, reduction="mean"):
     """Fused, stable softmax cross-entropy of ``logits`` against integer ``targets``."""
-    xp = backend.xp_of(logits.data if isinstance(logits, Tensor) else logits)
-    targets = xp.asarray(targets.data if isinstance(targets, Tensor) else targets)
-    mask = mask.data if isinstance(mask, Tensor) else mask
+    xp = backend.xp_of(array_of(logits))
+    targets = xp.asarray(array_of(targets))
+    mask = array_of(mask)
     return SoftmaxCrossEntropy(targets, mask, reduction)(logits)
 
 
@@ -109,9 +109,9 @@ def nll_loss(log_probs, targets, mask=None, reduction="mean"):
     so the normalisation is not done twice.  Same shapes and mask rules as
     ``cross_entropy``.
     """
-    xp = backend.xp_of(log_probs.data if isinstance(log_probs, Tensor) else log_probs)
-    targets = xp.asarray(targets.data if isinstance(targets, Tensor) else targets)
-    mask = mask.data if isinstance(mask, Tensor) else mask
+    xp = backend.xp_of(array_of(log_probs))
+    targets = xp.asarray(array_of(targets))
+    mask = array_of(mask)
     return NLLLoss(targets, mask, reduction)(log_probs)
 
 
@@ -124,10 +124,10 @@ def cross_entropy_simple(logits, targets, mask=None, reduction="mean"):
     """The same loss composed from primitives (readable twin of ``cross_entropy``)."""
     logits = as_tensor(logits)
     xp = backend.xp_of(logits.data)
-    t = xp.asarray(targets.data if isinstance(targets, Tensor) else targets)
+    t = xp.asarray(array_of(targets))
     _check_targets(logits.shape, t, logits.shape[-1])
-    nll = -(A.log_softmax(logits) * one_hot(t, logits.shape[-1], logits.dtype)).sum(axis=-1)
-    w = _weights(t, mask.data if isinstance(mask, Tensor) else mask, reduction, logits.dtype)
+    nll = -(activations.log_softmax(logits) * one_hot(t, logits.shape[-1], logits.dtype)).sum(axis=-1)
+    w = _weights(t, array_of(mask), reduction, logits.dtype)
     weighted = nll * w
     return weighted if reduction == "none" else weighted.sum()
 
@@ -149,13 +149,13 @@ class BinaryCrossEntropyWithLogits(Function):
         return (xp.maximum(z, 0) - z * self.t + xp.log1p(xp.exp(-xp.abs(z)))).mean()
 
     def backward(self, gy):
-        return gy * (A.stable_sigmoid(self.z) - self.t) / self.z.size
+        return gy * (activations.stable_sigmoid(self.z) - self.t) / self.z.size
 
 
 def binary_cross_entropy(logits, targets):
     """Stable binary cross-entropy from *logits* (apply no sigmoid first)."""
-    xp = backend.xp_of(logits.data if isinstance(logits, Tensor) else logits)
-    t = targets.data if isinstance(targets, Tensor) else targets
+    xp = backend.xp_of(array_of(logits))
+    t = array_of(targets)
     dtype = logits.dtype
     return BinaryCrossEntropyWithLogits(xp.asarray(t).astype(dtype))(logits)
 
@@ -170,8 +170,8 @@ def mse(pred, target):
     if shapes[0] != shapes[1]:
         raise ValueError(f"mse: prediction of shape {shapes[0]} and target of shape {shapes[1]} differ; "
                          "reshape one (e.g. pred.reshape(-1) or target[:, None])")
-    diff = M.sub(pred, target)
-    return R.mean(M.mul(diff, diff))
+    diff = arithmetic.sub(pred, target)
+    return reductions.mean(arithmetic.mul(diff, diff))
 
 
 def triplet_loss(v1, v2, margin=0.25, negatives="both"):
@@ -210,7 +210,7 @@ def triplet_loss(v1, v2, margin=0.25, negatives="both"):
                          "(B, d) with B >= 2 (the other rows of the batch are the negatives)")
     if negatives not in ("mean_neg", "closest_neg", "both"):
         raise ValueError(f"negatives must be 'mean_neg', 'closest_neg' or 'both', got {negatives!r}")
-    scores = M.matmul(v1, v2.T)                                  # (B, B)
+    scores = arithmetic.matmul(v1, v2.T)                                  # (B, B)
     B = scores.shape[0]
     xp = backend.xp_of(scores.data)
     eye = xp.eye(B, dtype=scores.dtype)
@@ -218,10 +218,10 @@ def triplet_loss(v1, v2, margin=0.25, negatives="both"):
     total = 0
     if negatives in ("mean_neg", "both"):
         mean_neg = (scores * (1 - eye)).sum(axis=1) / (B - 1)
-        total = total + M.maximum(margin - positive + mean_neg, 0.0)
+        total = total + arithmetic.maximum(margin - positive + mean_neg, 0.0)
     if negatives in ("closest_neg", "both"):
         above = scores.data > positive.data[:, None]             # negatives that beat the positive
         exclude = ((eye > 0) | above).astype(scores.dtype)
         closest_neg = (scores - 2.0 * exclude).max(axis=1)
-        total = total + M.maximum(margin - positive + closest_neg, 0.0)
+        total = total + arithmetic.maximum(margin - positive + closest_neg, 0.0)
     return total.mean()
