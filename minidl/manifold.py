@@ -29,11 +29,15 @@ The idea: make a map Y (n, k) whose *neighbourhoods* look like those of X (n, d)
    when it flips; at least 0.01).
 
 Cost.  This is the *exact* algorithm: each step builds several n x n matrices,
-so time and memory grow as n^2.  A few thousand points are fine (n = 2,000:
-five float64 n x n arrays are 160 MB, a step is tens of milliseconds on a
-CPU core); at n = 20,000 the same arrays need 16 GB.  Barnes-Hut t-SNE (van der
-Maaten 2014) is the way out: it keeps only ~3*perplexity neighbours per point
-in P and approximates the far-field repulsion with a quadtree, O(n log n).
+so time and memory grow as n^2.  Measured on one CPU core (NumPy): a step takes
+~20 ms at n = 1,000, ~0.1 s at n = 2,000 and ~0.8 s at n = 5,000 (1,000 steps:
+13 minutes); on an H100 with CuPy, 1-3 ms up to n = 5,000.  Memory: five
+float64 n x n arrays are 160 MB at n = 2,000 but 16 GB at n = 20,000.  So a
+few thousand points are fine; beyond that Barnes-Hut t-SNE (van der Maaten
+2014) is the way out: it keeps only ~3*perplexity neighbours per point in P and
+approximates the far-field repulsion with a quadtree, O(n log n).  (On the same
+data and settings, the final KL matches scikit-learn's exact t-SNE: 0.295 vs
+0.295 on 300 points in 6 clusters.)
 
 Works on NumPy arrays, CuPy arrays or Tensors; returns NumPy (figures are drawn on the host).
 """
