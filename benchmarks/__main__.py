@@ -2,7 +2,7 @@
 
     python -m benchmarks run --suite quick --compare torch        # NumPy (and CuPy if usable) vs PyTorch
     python -m benchmarks run --suite smoke --models mlp --out /tmp/b
-    python -m benchmarks list                                      # models, sizes, availability
+    python -m benchmarks list                                      # models, sizes, sweeps
     python -m benchmarks readme-table bench-out/results.json --update README.md
 
 ``run`` writes results.json, results.csv and the PNG plots under ``--out``
@@ -50,13 +50,11 @@ def cmd_run(args) -> int:
 
 def cmd_list(args) -> int:
     from . import models  # noqa: F401  (fills REGISTRY)
-    from .registry import REGISTRY, unavailable_reason
+    from .registry import REGISTRY
     for name, spec in REGISTRY.items():
-        reason = unavailable_reason(spec)
-        status = "ok" if reason is None else f"unavailable: {reason}"
         sizes = " ".join(f"{k}={v}" for k, v in spec.sizes.items())
         sw = "; ".join(f"{k} {v}" for k, v in spec.sweeps.get("quick", {}).items())
-        print(f"{name:<12} {spec.title}\n  sizes: {sizes}\n  quick sweeps: {sw or '-'}\n  {status}")
+        print(f"{name:<12} {spec.title}\n  sizes: {sizes}\n  quick sweeps: {sw or '-'}")
     return 0
 
 
@@ -103,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     r.set_defaults(fn=cmd_run)
 
-    ls = sub.add_parser("list", help="list the benchmark models, their sizes and availability")
+    ls = sub.add_parser("list", help="list the benchmark models, their sizes and sweeps")
     ls.set_defaults(fn=cmd_list)
 
     t = sub.add_parser("readme-table", help="render results.json as a Markdown table")

@@ -1,10 +1,10 @@
 """The course's models as benchmark workloads (minidl builders), at realistic sizes.
 
 Each model is one function: sizes in, a minidl Layer out (ending in
-LogSoftmax).  ``@register`` says what sizes it runs at, what it sweeps, which
-minidl names it needs, what batch it eats and which matmuls one training step
-performs (see ``registry.py``).  Adding a model = adding one such function
-here (and, for the PyTorch comparison, its twin in ``torch_models.py``).
+LogSoftmax).  ``@register`` says what sizes it runs at, what it sweeps, what
+batch it eats and which matmuls one training step performs (see ``registry.py``).
+Adding a model = adding one such function here (and, for the PyTorch
+comparison, its twin in ``torch_models.py``).
 
 Size names, shared by all models so sweeps and tables read alike:
     batch, seq_len, vocab, d_embed, hidden, n_in, n_classes.
@@ -16,8 +16,7 @@ from .registry import (register, features, sequence_label, token_targets,
 
 
 def _nn():
-    # Imported at build time, not import time: the benchmark package must load
-    # (and report "unavailable") even while minidl.nn is still growing.
+    # minidl is imported when a model is built, not when the registry loads
     from minidl import nn
     return nn
 
@@ -35,7 +34,6 @@ def _mlp_matmuls(s):
           sweeps={"smoke": {"batch": [8]},
                   "quick": {"batch": [32, 512], "hidden": [1024]},
                   "full": {"batch": [16, 32, 64, 256, 512, 1024], "hidden": [64, 128, 512, 1024, 2048]}},
-          needs=("nn.Serial", "nn.Dense", "nn.ReLU", "nn.LogSoftmax"),
           data=features, matmuls=_mlp_matmuls)
 def mlp(s):
     """Dense(H) -> ReLU -> Dense(H) -> ReLU -> Dense(C) -> LogSoftmax, on flat images."""
@@ -52,7 +50,6 @@ def mlp(s):
                   "quick": {"batch": [256], "vocab": [100_000]},
                   "full": {"batch": [16, 256, 1024], "seq_len": [10, 200],
                            "d_embed": [64, 1024], "vocab": [1_000, 100_000]}},
-          needs=("nn.Serial", "nn.Embedding", "nn.Mean", "nn.Dense", "nn.LogSoftmax"),
           data=sequence_label,
           matmuls=lambda s: dense_matmuls(s["batch"], s["d_embed"], s["n_classes"]))
 def embed_mean(s):
@@ -88,7 +85,6 @@ def _sequence_model(s, recurrent, fused=True):
 
 
 @register("lstm_lm", title="LSTM char LM", sizes=_LM_SIZES, smoke=_LM_SMOKE, sweeps=_LM_SWEEPS,
-          needs=("nn.Serial", "nn.Embedding", "nn.LSTM", "nn.Dense", "nn.LogSoftmax"),
           data=token_targets, matmuls=_lm_matmuls(4))
 def lstm_lm(s):
     """Character LM: Embedding(V, d) -> LSTM(H) -> Dense(V) -> LogSoftmax, a prediction per step."""
@@ -97,7 +93,6 @@ def lstm_lm(s):
 
 @register("gru_lm", title="GRU char LM", sizes=_LM_SIZES, smoke=_LM_SMOKE,
           sweeps={k: {"hidden": v["hidden"]} if k == "quick" else v for k, v in _LM_SWEEPS.items()},
-          needs=("nn.Serial", "nn.Embedding", "nn.GRU", "nn.Dense", "nn.LogSoftmax"),
           data=token_targets, matmuls=lambda s: _lm_matmuls(3, [2 * s["hidden"], s["hidden"]])(s))
 def gru_lm(s):
     """Character LM: Embedding(V, d) -> GRU(H) -> Dense(V) -> LogSoftmax."""
@@ -109,7 +104,6 @@ def gru_lm(s):
 # read off one run: lstm_lm vs lstm_lm_scan.
 @register("lstm_lm_scan", title="LSTM char LM, scan path (fused=False)", sizes=_LM_SIZES,
           smoke=_LM_SMOKE, sweeps={"smoke": {}, "quick": {}, "full": {"hidden": [64, 512]}},
-          needs=("nn.Serial", "nn.Embedding", "nn.LSTM", "nn.Dense", "nn.LogSoftmax"),
           data=token_targets, matmuls=_lm_matmuls(4))
 def lstm_lm_scan(s):
     """lstm_lm with the LSTM run as md.scan over its cell (the readable twin of the fused path)."""
@@ -118,7 +112,6 @@ def lstm_lm_scan(s):
 
 @register("gru_lm_scan", title="GRU char LM, scan path (fused=False)", sizes=_LM_SIZES,
           smoke=_LM_SMOKE, sweeps={"smoke": {}, "quick": {}, "full": {"hidden": [64, 512]}},
-          needs=("nn.Serial", "nn.Embedding", "nn.GRU", "nn.Dense", "nn.LogSoftmax"),
           data=token_targets, matmuls=lambda s: _lm_matmuls(3, [2 * s["hidden"], s["hidden"]])(s))
 def gru_lm_scan(s):
     """gru_lm with the GRU run as md.scan over its cell."""
@@ -132,7 +125,6 @@ def gru_lm_scan(s):
           sweeps={"smoke": {"batch": [4]},
                   "quick": {"batch": [16, 256]},
                   "full": {"batch": [16, 256], "seq_len": [20, 100], "hidden": [128, 256]}},
-          needs=("nn.Serial", "nn.Embedding", "nn.LSTM", "nn.Dense", "nn.LogSoftmax"),
           data=token_targets, matmuls=_lm_matmuls(4))
 def lstm_tagger(s):
     """The course's NER model: Embedding(V, d) -> LSTM(H) -> Dense(n_tags) -> LogSoftmax."""
@@ -167,7 +159,6 @@ def _cnn_matmuls(s):
           sweeps={"smoke": {"batch": [8]},
                   "quick": {"batch": [16, 256], "filters": [32]},
                   "full": {"batch": [16, 256, 1024], "filters": [4, 32, 64], "image": [56]}},
-          needs=("nn.Serial", "nn.Conv2d", "nn.ReLU", "nn.Flatten", "nn.Dense", "nn.LogSoftmax"),
           data=images, matmuls=_cnn_matmuls)
 def cnn(s):
     """Conv2d(F, 3, stride 2, pad 1) -> ReLU -> Conv2d(2F, 3, stride 2, pad 1) -> ReLU -> Flatten

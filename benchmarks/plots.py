@@ -3,7 +3,9 @@
 * ``time_vs_size_<model>.png`` -- one panel per swept size (batch, hidden, ...),
   ms/step on log-log axes, one line per framework/backend.  On log-log axes a
   slope of 1 means time grows linearly with that size; a flat start means the
-  step is dominated by fixed per-op overhead that a bigger size hides.
+  step is dominated by fixed per-op overhead that a bigger size hides.  A second
+  row shows the peak memory of a step the same way (e.g. an LSTM's grows
+  linearly with the sequence length T: backprop through time keeps every step).
 * ``speedup_vs_size.png`` -- GPU-over-CPU speed-up, one panel per model, one line
   per swept size against that size relative to its default (x = 1 is the
   default model).  Only drawn when GPU rows exist.
@@ -73,24 +75,34 @@ def _save(fig, path):
 
 
 def time_vs_size(results, model, out_dir) -> pathlib.Path | None:
+    """Top row: ms/step against each swept size; bottom row (when measured): peak MB per step."""
     sweeps = _series_by_sweep(results["rows"], model)
     if not sweeps:
         return None
-    fig, axes = _panels(len(sweeps))
-    for ax, (key, rows) in zip(axes, sorted(sweeps.items())):
-        lines = defaultdict(list)
-        for r in rows:
-            lines[f"{r['framework']} ({r['backend']})"].append((r["sizes"][key], r["median_ms"]))
-        for label, pts in sorted(lines.items()):
-            pts.sort()
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=label)
-        _log_axes(ax, [r["sizes"][key] for r in rows], log_y=True)
-        ax.set_xlabel(f"{key} (others at default)")
-        ax.set_ylabel("time per training step (ms)")
-        ax.set_title(f"{model}: time vs {key}")
-        ax.grid(True, which="both", alpha=0.3)
-        if lines:
-            ax.legend()
+    metrics = [("median_ms", "time per training step (ms)", "time")]
+    if any(r.get("peak_mb") for rows in sweeps.values() for r in rows):
+        metrics.append(("peak_mb", "peak memory per step (MB)", "peak memory"))
+    n = len(sweeps)
+    fig, grid = plt.subplots(len(metrics), n, figsize=(5 * n, 4 * len(metrics)), squeeze=False)
+    for axes, (field, ylabel, what) in zip(grid, metrics):
+        for ax, (key, rows) in zip(axes, sorted(sweeps.items())):
+            lines = defaultdict(list)
+            for r in rows:
+                if r.get(field):
+                    lines[f"{r['framework']} ({r['backend']})"].append((r["sizes"][key], r[field]))
+            for label, pts in sorted(lines.items()):
+                pts.sort()
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=label)
+            values = [p[1] for pts in lines.values() for p in pts]
+            # a log y axis only pays off over a wide range; within a factor 3 it would show no labels
+            wide = bool(values) and max(values) > 3 * min(values)
+            _log_axes(ax, [r["sizes"][key] for r in rows], log_y=wide)
+            ax.set_xlabel(f"{key} (others at default)")
+            ax.set_ylabel(ylabel)
+            ax.set_title(f"{model}: {what} vs {key}")
+            ax.grid(True, which="both", alpha=0.3)
+            if lines:
+                ax.legend()
     title = next((r.get("title") for r in results["rows"] if r["model"] == model), model)
     fig.suptitle(f"{title} -- {_device_caption(results)}", fontsize=9)
     return _save(fig, pathlib.Path(out_dir) / f"time_vs_size_{model}.png")

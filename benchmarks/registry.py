@@ -6,28 +6,25 @@ A benchmark model is one small function decorated with ``@register``:
               sizes=dict(batch=128, n_in=784, hidden=256, n_classes=10),
               smoke=dict(batch=4, n_in=16, hidden=8, n_classes=10),
               sweeps={"quick": {"batch": [32, 128, 512]}, "full": {...}},
-              needs=("nn.Serial", "nn.Dense", "nn.ReLU", "nn.LogSoftmax"),
               data=features, matmuls=mlp_matmuls)
     def mlp(s):
         return nn.Serial(nn.Dense(s["hidden"]), nn.ReLU(), ..., nn.LogSoftmax())
 
 * ``sizes``  the realistic default sizes (the course's), ``smoke`` tiny ones for tests;
 * ``sweeps`` per suite, size name -> values; one size varies, the others keep their defaults;
-* ``needs``  the minidl names the builder uses: a model whose layers do not exist
-  yet is reported as "unavailable: ..." instead of crashing the run;
 * ``data(s, rng)`` makes the (fixed) batch as NumPy arrays: ``(inputs, targets)``;
 * ``matmuls(s)``   the BLAS products one training step needs (forward and
   backward), as ``(m, k, n, count)``: ``count`` products of (m, k) @ (k, n).
   They feed the efficiency column (see ``efficiency.py``).
 
-Every model ends in log-probabilities and is trained with
-``md.losses.cross_entropy(output, targets)`` and plain SGD, so one generic
-training step (``minidl_step``) serves them all, and the PyTorch twins in
-``torch_models.py`` do exactly the same work.
+Every model ends in log-probabilities (``nn.LogSoftmax``) and is trained with
+``md.losses.nll_loss(output, targets)`` (the minidl convention for such
+models: the normalisation is done once) and plain SGD, so one generic training
+step (``minidl_step``) serves them all, and the PyTorch twins in
+``torch_models.py`` do exactly the same work (``F.nll_loss``).
 """
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -46,7 +43,6 @@ class ModelSpec:
     sizes: dict
     smoke: dict
     sweeps: dict = field(default_factory=dict)      # suite -> {size name: [values]}
-    needs: tuple = ()
 
     def base_sizes(self, suite: str) -> dict:
         return dict(self.smoke if suite == "smoke" else self.sizes)
@@ -61,28 +57,14 @@ class ModelSpec:
         return points
 
 
-def register(name, *, title, sizes, smoke, data, matmuls, sweeps=None, needs=()):
+def register(name, *, title, sizes, smoke, data, matmuls, sweeps=None):
     """Decorator: add the builder function to ``REGISTRY`` under ``name``."""
     def add(build):
         REGISTRY[name] = ModelSpec(name=name, title=title, build=build, data=data,
                                    matmuls=matmuls, sizes=sizes, smoke=smoke,
-                                   sweeps=sweeps or {}, needs=tuple(needs))
+                                   sweeps=sweeps or {})
         return build
     return add
-
-
-def unavailable_reason(spec: ModelSpec) -> str | None:
-    """None when every minidl name the model needs exists, else which ones are missing."""
-    missing = []
-    for dotted in spec.needs + ("optim.SGD", "losses.cross_entropy"):
-        module_name, attr = dotted.rsplit(".", 1)
-        try:
-            module = importlib.import_module(f"minidl.{module_name}")
-        except ImportError:
-            module = None
-        if not hasattr(module, attr):
-            missing.append(dotted)
-    return f"minidl has no {', '.join(missing)} yet" if missing else None
 
 
 # ----------------------------------------------------------------------------- batches
@@ -150,7 +132,9 @@ def minidl_step(spec: ModelSpec, sizes: dict, backend_name: str, seed: int = 0):
 
     The batch is made once, on the host, and moved to the device before timing:
     the benchmark measures training, not data loading.  Every step clears the
-    gradients, runs forward, the fused cross-entropy, backward and the update.
+    gradients, runs forward, the loss, backward and the update, and returns the
+    loss (a Tensor).  ``step.zero_grad()`` drops the gradients (memory.py uses it);
+    ``step.model`` is the model.
     """
     import minidl as md
     from minidl import optim
@@ -170,8 +154,10 @@ def minidl_step(spec: ModelSpec, sizes: dict, backend_name: str, seed: int = 0):
         with md.using(backend_name):
             model.zero_grad()             # not opt.zero_grad(): lazy layers have no weights yet
             out = model(*inputs)
-            loss = md.losses.cross_entropy(out, targets)
+            loss = md.losses.nll_loss(out, targets)
             loss.backward()
             opt.step()
+        return loss
 
+    step.zero_grad, step.model = model.zero_grad, model
     return step

@@ -9,7 +9,8 @@ measured once.
 At each point, every *runner* -- minidl on each backend, and PyTorch on the
 matching device when ``--compare torch`` -- is timed together by
 ``timing.measure``, repeats interleaved, so ratios and GPU speed-ups are taken
-in one machine state.  Each runner gives one result row.
+in one machine state.  Then one more step per runner measures its peak memory
+(``memory.py``; never during a timed repeat).  Each runner gives one result row.
 """
 from __future__ import annotations
 
@@ -17,9 +18,9 @@ import sys
 import traceback
 from dataclasses import dataclass
 
-from . import environment, timing
+from . import environment, memory, timing
 from .efficiency import gflops, matmul_step
-from .registry import REGISTRY, minidl_step, unavailable_reason
+from .registry import REGISTRY, minidl_step
 from . import models as _models  # noqa: F401  (importing it fills REGISTRY)
 from . import torch_models
 
@@ -101,10 +102,6 @@ def measure_point(name, sweep, sizes, backends, compare_torch, suite, common):
     base = dict(common, model=name, title=spec.title, sweep=sweep,
                 sweep_value=sizes[sweep] if sweep else None, sizes=dict(sizes),
                 size_label=size_label(sizes), dtype=DTYPE)
-    reason = unavailable_reason(spec)
-    if reason:
-        return [dict(base, framework="minidl", backend=b, device=_safe_device("minidl", b),
-                     status="unavailable", reason=reason) for b in backends]
     runners, failed = _runners(name, sizes, backends, compare_torch)
     rows = [dict(base, framework=f, backend=d, device=_safe_device(f, d), status="error", reason=r)
             for f, d, r in failed]
@@ -132,8 +129,18 @@ def measure_point(name, sweep, sizes, backends, compare_torch, suite, common):
             # the efficiency column is a CPU notion: BLAS time alone over the whole step
             row["matmul_ms"] = matmul_ms
             row["efficiency"] = matmul_ms / stats["median_ms"]
+        row.update(_peak_memory(framework, device, r.step))
         rows.append(row)
     return rows
+
+
+def _peak_memory(framework, device, step):
+    """{"peak_mb", "mem_method"}; a failed measurement is reported, never fatal."""
+    try:
+        return {"peak_mb": memory.peak_step_bytes(framework, device, step) / 2**20,
+                "mem_method": memory.method(framework, device)}
+    except Exception as exc:
+        return {"peak_mb": None, "mem_method": None, "mem_error": _describe(exc)}
 
 
 def _noisy(stats) -> bool:
@@ -151,7 +158,7 @@ def _safe_device(framework, device):
 
 # ----------------------------------------------------------------------------- the run
 def add_comparisons(rows):
-    """Fill ``torch_ms``/``ratio_vs_torch`` and ``gpu_speedup`` from rows of the same point.
+    """Fill ``torch_ms``/``ratio_vs_torch``/``torch_peak_mb`` and ``gpu_speedup`` from rows of the same point.
 
     ratio_vs_torch = minidl time / PyTorch time on the matching device (> 1: minidl slower);
     gpu_speedup    = this framework's CPU time / its GPU time (> 1: the GPU is faster).
@@ -166,6 +173,7 @@ def add_comparisons(rows):
             if t is not None:
                 r["torch_ms"] = t["median_ms"]
                 r["ratio_vs_torch"] = r["median_ms"] / t["median_ms"]
+                r["torch_peak_mb"] = t.get("peak_mb")
         if dev in cpu_of:
             c = ok.get((model, sizes, framework, cpu_of[dev]))
             if c is not None:
@@ -199,6 +207,14 @@ def run(suite="quick", backends=("numpy",), compare=(), models=None, with_sweeps
     if noisy:
         notes.append(f"unsteady repeats (IQR > 20% of the median, or a repeat > 3x it) for "
                      f"{', '.join(noisy)}: the machine was busy; rerun, or try --threads 1")
+    no_mem = sorted({f"{r['framework']}/{r['backend']} ({r['mem_error']})" for r in rows if r.get("mem_error")})
+    if no_mem:
+        notes.append(f"peak memory not measured for {'; '.join(no_mem)}")
+    methods = sorted({f"{r['framework']}/{r['backend']}: {r['mem_method']}" for r in rows
+                      if r.get("mem_method")})
+    if methods:
+        notes.append("peak MB = the most memory one training step's own allocations held at once "
+                     f"(activations, gradients, temporaries; not the parameters), via {', '.join(methods)}")
     return {"machine": machine, "suite": suite, "dtype": DTYPE, "notes": notes,
             "rows": add_comparisons(rows)}
 

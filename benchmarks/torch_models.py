@@ -9,9 +9,8 @@ elsewhere: an unpinned ``pip install torch`` may pull a multi-GB CUDA build.
 
 Each twin does the *same work* as the minidl model: same layer sizes, same
 batch (the very same NumPy arrays), log_softmax as the last layer, then
-``F.cross_entropy`` (which, like ``md.losses.cross_entropy``, applies its own
-log_softmax -- harmless on log-probabilities and the same cost on both sides),
-backward, and plain SGD with the same learning rate.  Only the framework differs.
+``F.nll_loss`` (as ``md.losses.nll_loss`` on the minidl side), backward, and
+plain SGD with the same learning rate.  Only the framework differs.
 """
 from __future__ import annotations
 
@@ -131,8 +130,10 @@ def torch_step(name: str, sizes: dict, device: str, seed: int = 0):
     def step():
         opt.zero_grad(set_to_none=True)
         out = model(*inputs)
-        loss = F.cross_entropy(out.reshape(-1, out.shape[-1]), targets)
+        loss = F.nll_loss(out.reshape(-1, out.shape[-1]), targets)
         loss.backward()
         opt.step()
+        return loss
 
+    step.zero_grad = lambda: opt.zero_grad(set_to_none=True)
     return step

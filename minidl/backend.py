@@ -6,7 +6,7 @@ active one (``xp()``), so one piece of model code runs on the CPU and the GPU.
 
 The few operations the two libraries spell differently live here once:
 
-* ``scatter_add(target, idx, values)``  -- ``np.add.at`` vs ``cupyx.scatter_add``
+* ``scatter_add(target, idx, values)``  -- ``add.at`` with repeated indices accumulating
   (the backward of every gather: indexing and Embedding);
 * ``asnumpy(a)`` / ``to_backend(a, name)`` -- moving arrays between host and device;
 * random numbers -- ``host_rng()`` (parameter init, shuffling; drawn on the host so
@@ -130,6 +130,8 @@ def xp():
 
 def xp_of(a):
     """The array module that owns ``a``: cupy for a cupy array, numpy otherwise."""
+    if _cupy is None and type(a).__module__.startswith("cupy"):
+        _probe_cupy()                      # a CuPy array made before minidl looked for CuPy
     if _cupy is not None and isinstance(a, _cupy.ndarray):
         return _cupy
     return np
@@ -187,16 +189,13 @@ def scatter_add(target, idx, values):
     Plain ``target[idx] += values`` keeps only one write per repeated index, which
     is exactly the bug that makes hand-written Embedding gradients wrong.
     """
-    xp_ = xp_of(target)
-    if xp_ is np:
-        np.add.at(target, idx, values)
-    else:
-        importlib.import_module("cupyx").scatter_add(target, idx, values)
+    xp_of(target).add.at(target, idx, values)      # numpy.add.at and cupy.add.at (CuPy >= 13)
     return target
 
 
-def scatter_add_rows(n_rows: int, ids, rows):
-    """Sum ``rows`` (N, d) into a fresh (n_rows, d) array at row ``ids`` (N,).
+def scatter_add_rows(n_rows: int, ids, rows, out=None):
+    """Sum ``rows`` (N, d) into a fresh (n_rows, d) array at row ``ids`` (N,)
+    (or add them into ``out``, an existing C-contiguous (n_rows, d) array).
 
     The embedding backward.  On NumPy, ``np.add.at`` over the *flattened* table
     (element index id*d + j) is the fast form: measured 2.3 ms against 8.5 ms for
@@ -205,7 +204,8 @@ def scatter_add_rows(n_rows: int, ids, rows):
     On CuPy the atomic scatter-add kernel is already the fast path.
     """
     xp_ = xp_of(rows)
-    out = xp_.zeros((n_rows,) + rows.shape[1:], dtype=rows.dtype)
+    if out is None:
+        out = xp_.zeros((n_rows,) + rows.shape[1:], dtype=rows.dtype)
     if ids.size == 0:
         return out
     if xp_ is not np:

@@ -106,7 +106,7 @@ class Optimizer:
     def step(self):
         with no_grad():
             for p in self.parameters():
-                rows = p.sparse_grad          # an Embedding's gradient: only the rows it used
+                rows = getattr(p, "sparse_grad", None)    # an Embedding's: only the rows it used
                 if rows is not None:
                     self._update_rows(p, rows)
                 elif p.grad is not None:
@@ -242,7 +242,7 @@ def clip_grad_norm(params, max_norm: float) -> float:
         params = params.parameters()
     # the gradients as stored: an Embedding's row-sparse one contributes (and is scaled)
     # through its rows alone -- the other rows are zeros either way
-    grads = [p.sparse_grad.rows if p.sparse_grad is not None else p.grad for p in params]
+    grads = [p.grad if getattr(p, "sparse_grad", None) is None else p.sparse_grad.rows for p in params]
     grads = [g for g in grads if g is not None]
     if not grads:
         return 0.0

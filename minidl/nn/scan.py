@@ -43,8 +43,8 @@ belongs to x[:, t].
 """
 from __future__ import annotations
 
-from .. import ops
-from ..autograd import Tensor, as_tensor
+from .. import backend, ops
+from ..autograd import Function, Tensor, as_tensor
 
 
 def scan(fn, xs, init, axis: int = 1, reverse: bool = False):
@@ -82,15 +82,26 @@ def scan(fn, xs, init, axis: int = 1, reverse: bool = False):
 
 
 def unstack(x: Tensor, axis: int):
-    """The T slices of ``x`` along ``axis``, each with that axis removed.
+    """The T slices of ``x`` along ``axis``, each with that axis removed (``Unstack``)."""
+    return list(Unstack(axis)(x))
 
-    One ``split`` node rather than T indexing nodes: the backward of x[:, t]
-    would scatter into a fresh zeros array of x's full shape at every step
-    (O(T^2) work), while split's backward joins all T gradients in one concat.
+
+class Unstack(Function):
+    """(x_0, ..., x_{T-1}) = the slices of x along ``axis``; backward stacks their gradients.
+
+    ONE graph node for all T slices: T indexing nodes x[:, t] would each scatter
+    into a fresh zeros array of x's full shape in backward (O(T^2) work), and
+    split + reshape would cost two nodes per step.  (The inverse of ops.stack.)
     """
-    T = x.shape[axis]
-    slice_shape = x.shape[:axis] + x.shape[axis + 1:]
-    return [ops.reshape(piece, slice_shape) for piece in ops.split(x, T, axis=axis)]
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        lead = (slice(None),) * self.axis
+        return tuple(x[lead + (t,)] for t in range(x.shape[self.axis]))     # views, no copies
+
+    def backward(self, *gys):
+        return backend.xp_of(gys[0]).stack(gys, axis=self.axis)
 
 
 def _stack_outputs(ys, axis):

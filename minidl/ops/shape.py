@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from ..autograd import Function, Tensor, array_of, as_tensor
 from .. import backend
+from ..sparse import RowSparseGrad
 
 
 class Reshape(Function):
@@ -116,6 +117,9 @@ class EmbeddingOp(Function):
 
     Backward is the scatter-add dW[v] = sum of gy at every position where ids == v
     (``backend.scatter_add_rows``: one vectorised pass, repeated ids accumulate).
+    When W is a Parameter, the gradient is returned row-sparse instead: the same
+    sums, kept only for the ids that occur (minidl/sparse.py, a speed trick;
+    ``W.grad`` still reads as the dense array, see nn.Parameter).
     """
     def forward(self, ids, W):
         if ids.dtype.kind not in "iu":
@@ -131,9 +135,10 @@ class EmbeddingOp(Function):
         return W[ids]
 
     def backward(self, gy):
-        d = gy.shape[-1]
-        gW = backend.scatter_add_rows(self.V, self.ids.reshape(-1), gy.reshape(-1, d))
-        return None, gW
+        ids, rows = self.ids.reshape(-1), gy.reshape(-1, gy.shape[-1])
+        if getattr(self.inputs[1], "accepts_sparse_grad", False):     # a Parameter
+            return None, RowSparseGrad.from_lookup(ids, rows, self.V)
+        return None, backend.scatter_add_rows(self.V, ids, rows)
 
 
 def _cumsum(xs):

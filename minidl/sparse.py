@@ -1,0 +1,108 @@
+"""Row-sparse gradients: an Embedding's dL/dW stored as (the rows it used, their sums).
+
+A speed trick, kept in this one file (the textbook backward is a dense
+scatter-add, ``backend.scatter_add_rows``).  An Embedding lookup y = W[ids]
+reads only the rows ``ids`` of W (V, d), so its gradient is zero everywhere
+else:
+
+    dL/dW[v] = sum of dL/dy over the positions holding id v     (v in ids)
+    dL/dW[v] = 0                                                 (every other row)
+
+With V = 10,000 words and a batch of 64 x 50 tokens, the dense (V, d) gradient
+is ~70 % zeros that are still allocated, filled and then read by the
+optimizer.  ``RowSparseGrad`` keeps only
+
+    ids   (U,)     the distinct ids of the batch, sorted
+    rows  (U, d)   rows[k] = dL/dW[ids[k]]  (repeated ids already summed)
+
+and the optimizers (minidl/optim.py, ``_update_rows``) apply it row by row,
+with results identical to the dense gradient's (tests/test_sparse_grad.py).
+
+What a learner sees is unchanged: ``W.grad`` expands it to the ordinary dense
+(V, d) array on first access (see ``nn.Parameter``), ``np.asarray(g)`` and
+``g.to_dense()`` do the same, and the gradient checker compares dense arrays.
+Optimizers find the compact form in ``W.sparse_grad``.  Only a Parameter (the
+``accepts_sparse_grad`` flag) is handed one: a plain tensor or an intermediate
+result gets the dense scatter-add.  Autograd's walk treats it as it treats any
+gradient (shape, dtype, ``copy``, ``+``), so the core needs no special case.
+
+Measured (one thread, V=10k, d=256, 3,200 ids): summing the rows as below
+takes 5.9 ms against 14.2 ms for ``np.add.at`` over every row and 18.2 ms for
+the dense zeros + scatter-add; the SGD update then touches 2,720 rows instead
+of 10,000.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import backend
+
+
+class RowSparseGrad:
+    """dL/dW for W of ``shape`` (V, d...), nonzero only at rows ``ids`` (unique, sorted).
+
+    It behaves enough like an array for autograd's bookkeeping: ``shape``,
+    ``dtype``, ``copy()``, ``astype()``, ``dense + sparse`` (a W used twice:
+    the result is dense), and ``np.asarray``.
+    """
+    __array_ufunc__ = None            # ndarray + RowSparseGrad -> our __radd__, not NumPy's loop
+
+    def __init__(self, ids, rows, shape):
+        self.ids, self.rows, self.shape = ids, rows, tuple(shape)
+
+    @classmethod
+    def from_lookup(cls, ids, rows, n_rows: int):
+        """Sum ``rows`` (N, d) that belong to row ``ids`` (N,) of a table of ``n_rows`` rows.
+
+        The distinct ids in sorted order, each with the sum of its rows.  The first
+        occurrence of each id is copied in one gather; only the repeats (a few
+        hundred in a 3,200-token batch of a 10k vocabulary) go through the slower
+        accumulating scatter-add.
+        """
+        xp = backend.xp_of(rows)
+        shape = (n_rows,) + tuple(rows.shape[1:])
+        if ids.size == 0:
+            return cls(ids.astype(np.int64), rows[:0].copy(), shape)
+        order = xp.argsort(ids, kind="stable")
+        sorted_ids = ids[order]
+        first = xp.ones(ids.shape, dtype=bool)              # first occurrence of each id
+        first[1:] = sorted_ids[1:] != sorted_ids[:-1]
+        summed = rows[order[first]]                          # (U, d): one row per distinct id
+        if not bool(first.all()):                            # add every repeat to its group's row
+            group = xp.cumsum(first) - 1                     # (N,) index into the distinct ids
+            repeat = ~first
+            backend.scatter_add_rows(len(summed), group[repeat], rows[order[repeat]], out=summed)
+        return cls(sorted_ids[first].astype(np.int64), summed, shape)
+
+    # --- array-like facts (what autograd's walk asks of a gradient)
+    dtype = property(lambda self: self.rows.dtype)
+    ndim = property(lambda self: len(self.shape))
+
+    def copy(self):
+        return RowSparseGrad(self.ids.copy(), self.rows.copy(), self.shape)
+
+    def astype(self, dtype):
+        return RowSparseGrad(self.ids, self.rows.astype(dtype), self.shape)
+
+    def to_dense(self):
+        """The ordinary (V, d) gradient: zeros with ``rows`` at ``ids``."""
+        xp = backend.xp_of(self.rows)
+        dense = xp.zeros(self.shape, dtype=self.rows.dtype)
+        dense[self.ids] = self.rows                          # ids are distinct: plain assignment
+        return dense
+
+    def __array__(self, dtype=None, copy=None):
+        dense = backend.asnumpy(self.to_dense())
+        return dense if dtype is None else dense.astype(dtype)
+
+    # --- accumulation (a W used twice, or two backward passes without zero_grad)
+    def __radd__(self, dense):
+        out = backend.xp_of(dense).array(dense, copy=True)
+        out[self.ids] += self.rows                           # ids are distinct: plain +=
+        return out
+
+    __add__ = __radd__
+
+    def __repr__(self):
+        return (f"RowSparseGrad({len(self.ids)} of {self.shape[0]} rows, shape {self.shape}, "
+                f"dtype {self.dtype}; .to_dense() for the full array)")
