@@ -100,7 +100,7 @@ def test_set_vocabulary_and_errors():
     with pytest.raises(RuntimeError, match="adapt"):
         TextVectorizer()(["x"])
     with pytest.raises(ValueError, match="output_mode"):
-        TextVectorizer(output_mode="tf_idf")
+        TextVectorizer(output_mode="tfidf")
 
 
 def test_save_load_json_round_trip(tmp_path):

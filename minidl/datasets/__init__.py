@@ -16,6 +16,8 @@ whose "source" starts with "synthetic:" -- so every lesson runs offline.
 | user metadata   | load_movielens_users (ml-100k u.user)       | make_ratings()["users"] |
 | tables          | load_adult (UCI Adult income)               | make_tabular           |
 | word vectors    | load_word_vectors                           | --                     |
+| analogies       | load_analogies (Google questions-words.txt) | make_analogy_corpus    |
+| text sources    | load_vader (the four files as four classes) | make_genre_texts       |
 | digits          | load_mnist, read_idx                        | make_digits            |
 | memory tasks    | --                                          | make_adding_problem,   |
 |                 |                                             | make_marker_tagging    |
@@ -61,3 +63,7 @@ from .synthetic_classes import make_class_corpus  # noqa: E402
 __all__ += ["make_class_corpus"]
 from .synthetic_sequences import make_adding_problem, make_marker_tagging  # noqa: E402
 __all__ += ["make_adding_problem", "make_marker_tagging"]
+from .analogies import load_analogies  # noqa: E402
+from .synthetic_analogies import make_analogy_corpus  # noqa: E402
+from .synthetic_genres import make_genre_texts  # noqa: E402
+__all__ += ["load_analogies", "make_analogy_corpus", "make_genre_texts"]

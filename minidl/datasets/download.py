@@ -74,7 +74,17 @@ def sha256sum(path):
     return h.hexdigest()
 
 
-def download_url(url, dest, md5=None, size=None, timeout=10.0, progress=True, hint="", sha256=None):
+def sha1sum(path):
+    """Hex SHA-1 of a file, read in chunks."""
+    h = hashlib.sha1()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def download_url(url, dest, md5=None, size=None, timeout=10.0, progress=True, hint="", sha256=None,
+                 sha1=None):
     """Fetch ``url`` to ``dest`` through ``dest.part``; verify; rename.  Returns dest.
 
     Raises DownloadError (with ``hint`` appended: how to get the file by hand)
@@ -85,6 +95,7 @@ def download_url(url, dest, md5=None, size=None, timeout=10.0, progress=True, hi
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
     digest, digest256, received = hashlib.md5(), hashlib.sha256(), 0
+    digest1 = hashlib.sha1()          # for the files whose publishers give only a SHA-1
     try:
         try:
             with urllib.request.urlopen(url, timeout=timeout) as response, open(part, "wb") as out:
@@ -95,6 +106,7 @@ def download_url(url, dest, md5=None, size=None, timeout=10.0, progress=True, hi
                         out.write(chunk)
                         digest.update(chunk)
                         digest256.update(chunk)
+                        digest1.update(chunk)
                         received += len(chunk)
                         bar.update(len(chunk))
                 finally:
@@ -116,6 +128,9 @@ def download_url(url, dest, md5=None, size=None, timeout=10.0, progress=True, hi
         if sha256 is not None and digest256.hexdigest() != sha256:
             raise ChecksumError(f"{url}: SHA-256 {digest256.hexdigest()} does not match the expected "
                                 f"{sha256}; the file was deleted." + _hint(hint))
+        if sha1 is not None and digest1.hexdigest() != sha1:
+            raise ChecksumError(f"{url}: SHA-1 {digest1.hexdigest()} does not match the expected "
+                                f"{sha1}; the file was deleted." + _hint(hint))
         os.replace(part, dest)
     except BaseException:
         # Whatever went wrong (Ctrl-C included), no partial file survives.
@@ -161,8 +176,8 @@ def download(name, force=False, timeout=10.0, progress=True, root=None):
             errors = []
             for url in res.urls:
                 try:
-                    download_url(url, dest, res.md5, res.size, timeout, progress, hint, res.sha256)
-                    if res.md5 or res.sha256:          # verified while it streamed
+                    download_url(url, dest, res.md5, res.size, timeout, progress, hint, res.sha256, res.sha1)
+                    if res.md5 or res.sha256 or res.sha1:          # verified while it streamed
                         dest.with_name(dest.name + ".verified").write_text("checksums verified\n")
                     break
                 except ChecksumError:
@@ -194,10 +209,11 @@ def _cached_and_whole(dest, res):
     if not dest.exists() or (res.size is not None and dest.stat().st_size != res.size):
         return False
     marker = dest.with_name(dest.name + ".verified")
-    if (res.md5 is None and res.sha256 is None) or marker.exists():
+    if (res.md5 is None and res.sha256 is None and res.sha1 is None) or marker.exists():
         return True
     if (res.md5 is not None and md5sum(dest) != res.md5) or \
-            (res.sha256 is not None and sha256sum(dest) != res.sha256):
+            (res.sha256 is not None and sha256sum(dest) != res.sha256) or \
+            (res.sha1 is not None and sha1sum(dest) != res.sha1):
         dest.unlink()
         return False
     marker.write_text("checksums verified\n")

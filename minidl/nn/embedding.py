@@ -15,29 +15,88 @@ which also trains, only more slowly at the start.
 
 Ids must lie in 0..vocab_size-1 (0 is padding, 1 the unknown word, by the
 course's convention); an id outside raises an IndexError naming the id.
+
+**Pretrained and frozen.**  W can start from a given (vocab_size, d_feature)
+matrix (word vectors from GloVe, row i for token id i) and can be frozen:
+
+    Embedding(V, d, weights=matrix, trainable=False)    # the Keras spelling
+    Embedding.from_pretrained(matrix, freeze=True)      # the PyTorch spelling (same layer)
+    layer.trainable = True                               # unfreeze later to fine-tune
+
+Freezing lives on the parameter: a frozen W has ``requires_grad=False``, so
+backward never computes dW (no scatter-add, no (V, d) gradient array) and W.grad
+stays None, which every optimizer already skips -- SGD's momentum, Adam's
+moments and weight decay alike never touch it.  W is still one of the layer's
+``parameters()``, so ``md.save`` / ``md.load`` keep it with the model.
 """
 from __future__ import annotations
 
 import math
 
-from .. import ops
+import numpy as np
+
+from .. import backend, ops
 from . import init
 from .layer import Layer, parameter
 
 
 class Embedding(Layer):
-    def __init__(self, vocab_size: int, d_feature: int):
+    """Embedding(vocab_size, d_feature, weights=None, trainable=True).
+
+    weights:   None (random N(0, 1/d_feature)), or a (vocab_size, d_feature) array
+               (NumPy/CuPy/Tensor; Keras's ``[matrix]`` list of one array is accepted
+               too) to start from; it is copied, in the default float dtype.
+    trainable: False freezes W (see the module docstring).
+    """
+
+    def __init__(self, vocab_size: int, d_feature: int, weights=None, trainable: bool = True):
         super().__init__()
         self.vocab_size, self.d_feature = int(vocab_size), int(d_feature)
-        self.W = parameter(init.normal((self.vocab_size, self.d_feature),
-                                       std=1.0 / math.sqrt(self.d_feature)))
+        if weights is None:
+            start = init.normal((self.vocab_size, self.d_feature), std=1.0 / math.sqrt(self.d_feature))
+        else:
+            start = _matrix(weights, (self.vocab_size, self.d_feature),
+                            f"Embedding_{self.vocab_size}_{self.d_feature}")
+        self.W = parameter(start)
+        self.trainable = trainable
+
+    @classmethod
+    def from_pretrained(cls, matrix, freeze: bool = True) -> "Embedding":
+        """An Embedding whose W is a copy of ``matrix`` (V, d), frozen unless ``freeze=False``."""
+        V, d = _matrix(matrix, None, "Embedding.from_pretrained").shape
+        return cls(V, d, weights=matrix, trainable=not freeze)
+
+    @property
+    def trainable(self) -> bool:
+        return self.W.requires_grad
+
+    @trainable.setter
+    def trainable(self, value: bool):
+        self.W.requires_grad = bool(value)
+        if not value:
+            self.W.grad = None          # a gradient left from before freezing must not be applied
 
     @property
     def name(self):
-        return f"Embedding_{self.vocab_size}_{self.d_feature}"
+        return f"Embedding_{self.vocab_size}_{self.d_feature}" + ("" if self.trainable else "_frozen")
 
     def forward(self, ids):
         try:
             return ops.embedding(ids, self.W)
         except (IndexError, TypeError) as exc:      # say which layer refused the ids
             raise type(exc)(f"{self.name}: {exc}") from None
+
+
+def _matrix(weights, shape, who):
+    """A host float array from ``weights`` (array, Tensor, or Keras-style [array]), shape-checked."""
+    if isinstance(weights, (list, tuple)) and len(weights) == 1:
+        weights = weights[0]
+    data = getattr(weights, "data", weights)          # a Tensor -> its array
+    arr = np.array(backend.asnumpy(data), copy=True)     # a copy: the caller's matrix stays its own
+    if arr.ndim != 2:
+        raise ValueError(f"{who}: weights must be a 2-D (vocab_size, d_feature) matrix, got shape {arr.shape}")
+    if shape is not None and arr.shape != shape:
+        raise ValueError(f"{who}: weights have shape {arr.shape}, expected (vocab_size, d_feature) = {shape}")
+    if arr.dtype.kind != "f":
+        arr = arr.astype(np.float64)
+    return arr
