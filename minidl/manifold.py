@@ -6,6 +6,9 @@ pca(X, k):  centre the rows of X (n, d), take the top-k right singular vectors
             Signs of the axes are fixed (largest |loading| positive) so a figure
             does not flip between runs.
 
+aligned_correlation(learned, truth):  how well learned vectors recover known
+            ones that they can only match up to a rotation (latent factors).
+
 tsne(X, ...): t-SNE (van der Maaten & Hinton 2008), exact version, written out.
 
 The idea: make a map Y (n, k) whose *neighbourhoods* look like those of X (n, d).
@@ -87,6 +90,28 @@ def cosine_neighbours(E, query_ids, k: int = 5, exclude_ids=()):
         top = np.argsort(-sims)[:k]
         out.append([(int(i), float(sims[i])) for i in top])
     return out
+
+
+def aligned_correlation(learned, truth):
+    """Per-column correlation of ``truth`` (n, k) with its best fit from ``learned`` (n, d), d >= k.
+
+    Learned factors are defined only up to a rotation: p_u . q_i = (p_u A) . (q_i A^-T)
+    for any invertible A, so comparing learned column f with true column f means
+    nothing.  Align first:  Z = pca(learned, k) (n, k), the top-k axes of what was
+    learned;  W = argmin |[Z | 1] W - truth|^2  (least squares, (k + 1, k));  then
+    corr_f = Pearson correlation of ([Z | 1] W)[:, f] with truth[:, f].
+
+    Returns (k,) correlations in [-1, 1] (near 1: column f is recovered).  Random
+    ``learned`` vectors give the chance level, which grows with k / n: run them too.
+    """
+    learned, truth = _host(learned), _host(truth)
+    if truth.ndim != 2 or learned.ndim != 2 or len(learned) != len(truth) or learned.shape[1] < truth.shape[1]:
+        raise ValueError(f"aligned_correlation: learned (n, d) and truth (n, k) with d >= k needed, "
+                         f"got shapes {learned.shape} and {truth.shape}")
+    k = truth.shape[1]
+    A = np.c_[pca(learned, k)[0], np.ones(len(truth))]
+    fitted = A @ np.linalg.lstsq(A, truth, rcond=None)[0]
+    return np.array([np.corrcoef(fitted[:, f], truth[:, f])[0, 1] for f in range(k)])
 
 
 # ============================================================================ t-SNE

@@ -133,6 +133,104 @@ def test_dot_bias_model_learns_planted_ratings():
     assert mse < 0.7 * baseline, (mse, baseline)
 
 
+# ----------------------------------------------------------------------------- training helpers
+def _tiny_ratings(seed=1):
+    d = S.make_ratings(n_users=40, n_items=30, density=0.3, seed=seed)
+    perm = np.random.default_rng(0).permutation(len(d["rating"]))
+    return d, perm[: len(perm) * 4 // 5], perm[len(perm) * 4 // 5:]
+
+
+def test_fit_ratings_is_the_loop_written_out():
+    """fit_ratings == AdamW(0.9, 0.99, 1e-5) + OneCycle + mse over shuffled batches, step for step."""
+    from minidl.models.collab import fit_ratings, rating_mse
+    d, tr, va = _tiny_ratings()
+    u, i, r = d["user"], d["item"], d["rating"].astype(np.float32)
+    epochs, bs, lr, wd = 3, 16, 1e-2, 0.1
+    md.seed(3)
+    model = md.models.DotProduct(40, 30, 4)
+    hist = fit_ratings(model, u, i, r, tr, va, epochs=epochs, max_lr=lr, wd=wd, batch_size=bs, seed=7)
+    md.seed(3)
+    twin = md.models.DotProduct(40, 30, 4)
+    opt = optim.AdamW(twin, lr=lr, betas=(0.9, 0.99), eps=1e-5, weight_decay=wd)
+    sched = optim.OneCycle(opt, max_lr=lr, total_steps=epochs * -(-len(tr) // bs))
+    rng, val = np.random.default_rng(7), []
+    for _ in range(epochs):
+        p = rng.permutation(tr)
+        for s in range(0, len(p), bs):
+            b = p[s:s + bs]
+            loss = md.losses.mse(twin(u[b], i[b]), md.tensor(r[b]))
+            opt.zero_grad(); loss.backward(); opt.step(); sched.step()
+        with md.no_grad():
+            val.append(float(np.mean((twin(u[va], i[va]).numpy() - r[va]) ** 2)))
+    for a, b in zip(model.parameters(), twin.parameters()):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(hist["val"], val, rtol=1e-6)
+    assert len(hist["train"]) == epochs and hist["lrs"] == sched.lrs
+    assert hist["train"][-1] == pytest.approx(rating_mse(model, u, i, r, tr))
+    assert hist["val"][-1] < hist["val"][0]                             # it learned something
+    with pytest.raises(ValueError, match="no training ratings"):
+        fit_ratings(model, u, i, r, np.array([], int))
+
+
+def test_predict_ratings_chunks_metadata_and_mode():
+    from minidl.models.collab import predict_ratings
+    rng = np.random.default_rng(0)
+    model = md.models.CollabNN(7, 6, user_sz=3, item_sz=2, n_hidden=5, n_user_meta=2, n_item_meta=3, dropout=0.5)
+    users, items = rng.integers(0, 7, 11), rng.integers(0, 6, 11)
+    um, im = rng.normal(size=(7, 2)).astype(np.float32), rng.normal(size=(6, 3)).astype(np.float32)
+    rows = np.array([10, 0, 3, 3, 7, 1, 9])
+    model.eval()
+    with md.no_grad():
+        want = model(users[rows], items[rows], um[users[rows]], im[items[rows]]).numpy()   # meta looked up by id
+    model.train()
+    got = predict_ratings(model, users, items, rows, user_meta=um, item_meta=im, chunk=3)
+    np.testing.assert_allclose(got, want, rtol=1e-6)                   # no dropout, chunks glued in order
+    assert got.shape == (7,) and model.training                        # back in training mode
+    model.eval()
+    predict_ratings(model, users, items, rows, user_meta=um, item_meta=im)
+    assert not model.training                                          # ... and left in eval mode
+    with pytest.raises(ValueError, match="both user_meta and item_meta"):
+        predict_ratings(model, users, items, rows, user_meta=um)
+
+
+@pytest.mark.parametrize("kind", ["dot", "neural"])
+def test_average_user_fills_and_restores_rows(kind):
+    from minidl.models.collab import average_user
+    model = (md.models.DotProduct(8, 5, 3) if kind == "dot" else md.models.CollabNN(8, 5, user_sz=3, item_sz=2))
+    if kind == "dot":
+        model.user_bias.W.data[...] = np.arange(8, dtype=np.float32)[:, None]
+    tables = [model.user_factors.W] + ([model.user_bias.W] if kind == "dot" else [])
+    before = [t.numpy().copy() for t in tables]
+    new, known = np.array([1, 6]), np.array([0, 2, 3, 7])
+    with average_user(model, new, known):
+        for t, b in zip(tables, before):
+            np.testing.assert_allclose(t.numpy()[new], np.repeat(b[known].mean(axis=0, keepdims=True), 2, 0), rtol=1e-6)
+            np.testing.assert_array_equal(t.numpy()[known], b[known])     # the others untouched
+    for t, b in zip(tables, before):
+        np.testing.assert_array_equal(t.numpy(), b)
+    with pytest.raises(RuntimeError, match="boom"):
+        with average_user(model, new, known):
+            raise RuntimeError("boom")
+    np.testing.assert_array_equal(tables[0].numpy(), before[0])          # restored after an error too
+
+
+def test_aligned_correlation_sees_through_a_rotation():
+    rng = np.random.default_rng(0)
+    truth = rng.normal(size=(300, 3))
+    mix = rng.normal(size=(3, 8))                                        # an arbitrary linear map into 8 dims
+    learned = truth @ mix + 0.05 * rng.normal(size=(300, 8)) + 4.0       # plus noise and an offset
+    corr = md.manifold.aligned_correlation(learned, truth)
+    assert corr.shape == (3,) and np.all(corr > 0.97), corr
+    naive = [abs(np.corrcoef(learned[:, f], truth[:, f])[0, 1]) for f in range(3)]
+    assert min(naive) < 0.9                                              # column f alone is not factor f
+    chance = md.manifold.aligned_correlation(rng.normal(size=(300, 8)), truth)
+    assert np.all(np.abs(chance) < 0.3), chance
+    drop = md.manifold.aligned_correlation(np.c_[truth[:, :2] @ mix[:2], rng.normal(size=(300, 1))], truth)
+    assert drop[2] < 0.3 < 0.97 < drop[:2].min()                          # a factor never learned is not found
+    with pytest.raises(ValueError, match=r"\(300, 2\) and \(300, 3\)"):
+        md.manifold.aligned_correlation(learned[:, :2], truth)
+
+
 # ----------------------------------------------------------------------------- MovieLens files
 def write_tiny_ml100k(folder, n_users=30, n_items=24, seed=0):
     """An ml-100k-format folder (u.data, u.item, u.user) of generated ratings: no real data."""

@@ -24,13 +24,34 @@ CollabNN (fastai's neural collaborative filtering)
     (fastai's 0.01 leaves the MLP on a long plateau in short runs).  Instead of a fixed dot product
     the MLP learns how user and item vectors combine; optional metadata
     (genres, age, occupation...) is simply concatenated to the embeddings.
+
+Training a rating model (fit_ratings, predict_ratings, rating_mse, average_user)
+
+    A rating model is called on two id arrays (and, for CollabNN, metadata),
+    not on one input, so fit_ratings writes its training loop out once.
+    ``users, items, ratings`` are the whole (n,) rating table; ``rows`` pick the
+    ratings to train or score on; ``user_meta`` (n_users, m_u) and ``item_meta``
+    (n_items, m_i) are per-user / per-item tables, looked up by id per batch.
+
+        loss = mean over the batch of (r_hat(u, i) - r)^2
+        per epoch: shuffle train_rows; per batch: zero_grad, backward, AdamW step, one-cycle step
+
+    The optimizer is fastai's Adam (beta2 0.99, eps 1e-5) with decoupled weight
+    decay ``wd`` (AdamW; wd=0 is plain Adam) and the one-cycle schedule.
+    ``with average_user(model, new, known):`` gives users without ratings the
+    average embedding (and bias) of the known ones, for the cold start.
 """
 from __future__ import annotations
 
-from .. import ops
-from ..autograd import Tensor, array_of, tensor
+from contextlib import contextmanager
+
+import numpy as np
+
+from .. import ops, optim
+from ..autograd import Tensor, array_of, no_grad, tensor
 from ..data.tabular import emb_sz_rule
 from ..nn import Dense, Embedding, Layer, init, parameter
+from ..ops.losses import mse
 
 
 def _embedding(n, d, std):
@@ -106,3 +127,89 @@ class CollabNN(Layer):
         h = ops.dropout(h, self.dropout, self.training)
         r = ops.reshape(self.out(h), (-1,))
         return r if self.y_range is None else ops.sigmoid_range(r, *self.y_range)
+
+
+# ----------------------------------------------------------------------------- training a rating model
+def _rating_inputs(users, items, rows, user_meta, item_meta):
+    """The model's arguments for the ratings ``rows``: ids, plus the metadata rows of those ids."""
+    if (user_meta is None) != (item_meta is None):
+        raise ValueError("give both user_meta and item_meta (a width-1 table of zeros for a side "
+                         f"without metadata), got user_meta {'absent' if user_meta is None else 'present'} "
+                         f"and item_meta {'absent' if item_meta is None else 'present'}")
+    u, i = users[rows], items[rows]
+    return [u, i] if user_meta is None else [u, i, user_meta[u], item_meta[i]]
+
+
+def predict_ratings(model, users, items, rows, user_meta=None, item_meta=None, chunk: int = 4096):
+    """Predictions r_hat (len(rows),) as a NumPy array: eval mode, no graph, ``chunk`` ratings at a time.
+
+    The model goes back to the mode it was in (dropout on again if it was training).
+    """
+    rows = np.asarray(rows)
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            return np.concatenate([model(*_rating_inputs(users, items, rows[s:s + chunk], user_meta, item_meta))
+                                   .numpy() for s in range(0, len(rows), chunk)])
+    finally:
+        model.train(was_training)
+
+
+def rating_mse(model, users, items, ratings, rows, user_meta=None, item_meta=None) -> float:
+    """mean over ``rows`` of (r_hat - r)^2, a float."""
+    return float(np.mean((predict_ratings(model, users, items, rows, user_meta, item_meta)
+                          - ratings[rows]) ** 2))
+
+
+def fit_ratings(model, users, items, ratings, train_rows, val_rows=None, epochs: int = 5,
+                max_lr: float = 5e-3, wd: float = 0.0, batch_size: int = 64, seed: int = 0,
+                user_meta=None, item_meta=None) -> dict:
+    """Train a rating model with MSE, AdamW(betas (0.9, 0.99), eps 1e-5, weight_decay=wd) and one cycle.
+
+    The order of the batches comes from ``np.random.default_rng(seed)``, so a run
+    is repeatable.  Returns {"train": [MSE per epoch], "val": [MSE per epoch]
+    (empty without val_rows), "lrs": the learning rate of every step}.
+    """
+    train_rows = np.asarray(train_rows)
+    if len(train_rows) == 0:
+        raise ValueError(f"fit_ratings: no training ratings (train_rows has shape {train_rows.shape})")
+    opt = optim.AdamW(model, lr=max_lr, betas=(0.9, 0.99), eps=1e-5, weight_decay=wd)
+    steps_per_epoch = -(-len(train_rows) // batch_size)
+    sched = optim.OneCycle(opt, max_lr=max_lr, total_steps=epochs * steps_per_epoch)
+    order_rng = np.random.default_rng(seed)
+    history = {"train": [], "val": []}
+    for _ in range(epochs):
+        perm = order_rng.permutation(train_rows)
+        for s in range(0, len(perm), batch_size):
+            rows = perm[s:s + batch_size]
+            loss = mse(model(*_rating_inputs(users, items, rows, user_meta, item_meta)), tensor(ratings[rows]))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+        history["train"].append(rating_mse(model, users, items, ratings, train_rows, user_meta, item_meta))
+        if val_rows is not None:
+            history["val"].append(rating_mse(model, users, items, ratings, val_rows, user_meta, item_meta))
+    history["lrs"] = sched.lrs
+    return history
+
+
+@contextmanager
+def average_user(model, new_users, known_users):
+    """Inside the block, the rows of ``new_users`` hold the average of the ``known_users`` rows.
+
+    The usual cold-start answer: a user with no ratings has an embedding row (and
+    bias) that training never moved, so give them the typical user's instead:
+        P[new] <- mean(P[known]),   b_user[new] <- mean(b_user[known])   (when the model has biases)
+    The tables are restored on leaving the block, even after an error.
+    """
+    tables = [model.user_factors.W] + ([model.user_bias.W] if getattr(model, "user_bias", None) is not None else [])
+    saved = [t.data.copy() for t in tables]
+    for t in tables:
+        t.data[new_users] = t.data[known_users].mean(axis=0)
+    try:
+        yield model
+    finally:
+        for t, s in zip(tables, saved):
+            t.data[...] = s
