@@ -16,7 +16,7 @@ B, T, D, H = 2, 4, 3, 5
 
 
 def _np_step(x, h, W, b, b_hn):
-    sig = lambda z: 1 / (1 + np.exp(-z))          # noqa: E731
+    sig = lambda z: 1 / (1 + np.exp(-z))
     hx = np.concatenate([h, x], axis=1)
     u, r = sig(hx @ W[:, :H] + b[:H]), sig(hx @ W[:, H:2 * H] + b[H:2 * H])
     cand = np.tanh(x @ W[H:, 2 * H:] + b[2 * H:] + r * (h @ W[:H, 2 * H:] + b_hn))

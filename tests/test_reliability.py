@@ -99,7 +99,7 @@ def test_fit_stops_on_an_infinite_gradient_before_touching_the_weights():
     layer = _sqrt_model()
     before = [p.numpy().copy() for p in layer.parameters()]
     loader = [(md.tensor(np.ones((4, 2))), md.tensor(np.zeros((4, 1))))]
-    loss = lambda out, y: (out * out).sum().sqrt()          # noqa: E731  finite (0), gradient inf/NaN at 0
+    loss = lambda out, y: (out * out).sum().sqrt()          # finite (0), but its gradient is inf/NaN at 0
     with pytest.raises(optim.NonFiniteGradientError, match=r"at step 1: non-finite gradient in Dense\.W"), \
             np.errstate(divide="ignore", invalid="ignore"):
         md.train.fit(layer, loss, optim.SGD(layer, lr=0.1), loader, progress=False)

@@ -80,7 +80,7 @@ def test_lstm_layer_value_and_gradients(fused):
     _close(y.numpy(), yt)
     _close(xm.grad, xt.grad)
     W_grad = layer[0].cell.W.grad
-    swap = lambda g: np.concatenate([g[H:2 * H], g[:H], g[2 * H:]])          # noqa: E731  torch i, f <- f, i
+    swap = lambda g: np.concatenate([g[H:2 * H], g[:H], g[2 * H:]])          # torch's i, f <- our f, i
     _close(swap(W_grad[H:].T), ref.weight_ih_l0.grad)
     _close(swap(W_grad[:H].T), ref.weight_hh_l0.grad)
 

@@ -20,7 +20,7 @@ gives fastai's default d = min(600, round(1.6 * n ** 0.56)).
 from __future__ import annotations
 
 from .. import ops
-from ..autograd import Tensor, array_of
+from ..autograd import array_of
 from .embedding import Embedding
 from .layer import Layer
 

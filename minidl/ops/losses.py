@@ -16,7 +16,7 @@ mean is over real tokens only, so padding neither adds loss nor dilutes it.
 """
 from __future__ import annotations
 
-from ..autograd import Function, Tensor, array_of, as_tensor
+from ..autograd import Function, array_of, as_tensor
 from .. import backend
 from . import activations, arithmetic, reductions
 
