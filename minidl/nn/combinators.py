@@ -3,6 +3,7 @@
 Serial(f, g, h)       y = h(g(f(x)))                 layers in order
 Branch(f, g)          (f(x), g(x))                   the same input to every layer
 Parallel(f, g)        (f(x1), g(x2))                 one input per layer
+Residual(f, g)        g(f(x)) + x                    a skip connection around the layers
 
 The one rule about tuples: a layer that returns a tuple hands it on to the
 next layer of a Serial as *separate arguments*.  So
@@ -68,3 +69,42 @@ class Parallel(_Combinator):
             raise ValueError(f"{self.name}: got {len(xs)} inputs for {len(self.layers)} layers "
                              "(Parallel gives one input to each layer)")
         return tuple(layer(x) for layer, x in zip(self.layers, xs))
+
+
+class Residual(_Combinator):
+    """A skip connection around a stack of layers (He et al. 2016; Trax ``tl.Residual``):
+
+        y = F(x) + shortcut(x)          F = Serial(*layers), shortcut = identity by default
+
+    x (B, ..., n) -> y of the same shape (F must keep the shape, or the shortcut
+    must map x to F's output shape, e.g. a Dense).
+
+    Why it helps a deep stack: the gradient reaching x is
+        dL/dx = dL/dy · (dF/dx + I)
+    so even when dF/dx is tiny (saturated tanh units, many layers), the identity
+    term carries dL/dy down to the first layer unshrunk.
+
+    Extra arguments (e.g. a padding mask) go to the layers only; the shortcut
+    adds the first argument:  Residual(nn.LSTM(n))(x, mask) = LSTM(x, mask) + x.
+    Sublayers are registered "0", "1", ... (and "shortcut"), so names read ``0.cell.W``.
+    """
+
+    def __init__(self, *layers: Layer, shortcut: Layer | None = None):
+        if not layers:
+            raise ValueError("Residual needs at least one layer (the branch F in F(x) + x)")
+        if shortcut is not None and not isinstance(shortcut, Layer):
+            raise TypeError(f"Residual: shortcut is a {type(shortcut).__name__}, not a Layer")
+        super().__init__(*layers)
+        self.shortcut = shortcut                     # a Layer here registers itself as "shortcut"
+
+    def forward(self, x, *rest):
+        y = x if not rest else (x,) + rest
+        for layer in self.layers:                    # F: the same spreading rule as Serial
+            y = layer(*y) if type(y) is tuple else layer(y)
+        skip = x if self.shortcut is None else self.shortcut(x)
+        if type(y) is tuple or tuple(y.shape) != tuple(skip.shape):
+            got = "a tuple" if type(y) is tuple else f"shape {tuple(y.shape)}"
+            raise ValueError(f"{self.name}: the layers return {got} but the shortcut carries shape "
+                             f"{tuple(skip.shape)}; F(x) + x needs equal shapes (pass "
+                             "shortcut=Dense(n) to project x)")
+        return y + skip
