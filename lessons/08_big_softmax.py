@@ -311,26 +311,12 @@ L.headline("C&W: seconds per training epoch (window pairs)", cw_sec / (cw_steps 
 # * hierarchical softmax (Huffman tree from the same Zipf counts): only the nodes
 #   on the targets' paths get a gradient, and only those rows are updated (as
 #   word2vec does: a dense update of all V - 1 node vectors would itself be O(V)).
-# The median of several timed samples after a warm-up (this is wall-clock time:
-# on a busy machine the points wobble, the slopes do not).
+# Timed with the benchmark harness (`benchmarks/timing.py`): warm-up, then the two
+# steps' repeats interleaved, median per step (wall-clock: on a busy machine the
+# points wobble, the slopes do not).
 
 # %%
-def time_step(step, repeats, min_sample=0.03):
-    """Median seconds per step over `repeats` samples; a sample times enough steps to last
-    at least `min_sample` seconds (one short step is too noisy to time alone)."""
-    for _ in range(3):                                      # warm-up: caches, allocator, first-call costs
-        step()
-    started = time.perf_counter()
-    step()
-    n = max(1, int(min_sample / max(time.perf_counter() - started, 1e-6)))
-    samples = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        for _ in range(n):
-            step()
-        samples.append((time.perf_counter() - started) / n)
-    return float(np.median(samples))
-
+from benchmarks.timing import Runner, measure
 
 SIZES = [1_000, 4_000, 16_000] if L.quick else [1_000, 4_000, 16_000, 64_000]
 B_BENCH, H_BENCH, LR = 128, 64, 0.1
@@ -367,8 +353,10 @@ for size in SIZES:
         return loss.item()
 
     repeats = 5 if L.quick else 7
-    bench.append({"V": size, "full": time_step(full_step, repeats), "tree": time_step(tree_step, repeats),
-                  "depth": hs.mean_depth(zipf)})
+    t = measure([Runner("full", full_step), Runner("tree", tree_step)], warmup=3, repeats=repeats,
+                min_repeat_s=0.03)
+    bench.append({"V": size, "full": float(np.median(t["full"].per_step_s)),
+                  "tree": float(np.median(t["tree"].per_step_s)), "depth": hs.mean_depth(zipf)})
 
 table = [f"{'V':>8} {'full softmax ms':>16} {'hierarchical ms':>16} {'full / hier':>12} {'mean path':>10}"]
 table += [f"{b['V']:>8,} {1e3 * b['full']:>16.2f} {1e3 * b['tree']:>16.2f} {b['full'] / b['tree']:>12.1f} "
