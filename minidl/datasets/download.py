@@ -50,37 +50,23 @@ class UnsafeArchiveError(ValueError):
     """An archive member would be written outside the extraction folder."""
 
 
-def md5sum(path):
-    """Hex MD5 of a file, read in chunks (big files never sit in memory)."""
-    h = hashlib.md5()
+def file_digest(path, algorithm="md5"):
+    """Hex digest (``md5``, ``sha1``, ``sha256``) of a file, read in chunks (never whole in memory)."""
+    h = hashlib.new(algorithm)
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def md5sum(path):
+    return file_digest(path, "md5")
 
 
 def _progress_bar(total, desc, enabled):
     """A tqdm bar of bytes received (``enabled=False``: a bar that draws nothing)."""
     from tqdm.auto import tqdm
     return tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=desc, disable=not enabled)
-
-
-def sha256sum(path):
-    """Hex SHA-256 of a file, read in chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def sha1sum(path):
-    """Hex SHA-1 of a file, read in chunks."""
-    h = hashlib.sha1()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def download_url(url, dest, md5=None, size=None, timeout=10.0, progress=True, hint="", sha256=None,
@@ -94,8 +80,8 @@ def download_url(url, dest, md5=None, size=None, timeout=10.0, progress=True, hi
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
-    digest, digest256, received = hashlib.md5(), hashlib.sha256(), 0
-    digest1 = hashlib.sha1()          # for the files whose publishers give only a SHA-1
+    expected = _checksums(md5=md5, sha256=sha256, sha1=sha1)     # SHA-1: where that is all that is published
+    digests, received = {name: hashlib.new(name) for name in expected}, 0
     try:
         try:
             with urllib.request.urlopen(url, timeout=timeout) as response, open(part, "wb") as out:
@@ -104,9 +90,8 @@ def download_url(url, dest, md5=None, size=None, timeout=10.0, progress=True, hi
                 try:
                     for chunk in iter(lambda: response.read(_CHUNK), b""):
                         out.write(chunk)
-                        digest.update(chunk)
-                        digest256.update(chunk)
-                        digest1.update(chunk)
+                        for d in digests.values():
+                            d.update(chunk)
                         received += len(chunk)
                         bar.update(len(chunk))
                 finally:
@@ -122,21 +107,25 @@ def download_url(url, dest, md5=None, size=None, timeout=10.0, progress=True, hi
         if size is not None and received != size:
             raise ChecksumError(f"{url}: got {received} bytes, expected {size}; the file was deleted."
                                 + _hint(hint))
-        if md5 is not None and digest.hexdigest() != md5:
-            raise ChecksumError(f"{url}: MD5 {digest.hexdigest()} does not match the expected {md5}; "
-                                f"the file was deleted." + _hint(hint))
-        if sha256 is not None and digest256.hexdigest() != sha256:
-            raise ChecksumError(f"{url}: SHA-256 {digest256.hexdigest()} does not match the expected "
-                                f"{sha256}; the file was deleted." + _hint(hint))
-        if sha1 is not None and digest1.hexdigest() != sha1:
-            raise ChecksumError(f"{url}: SHA-1 {digest1.hexdigest()} does not match the expected "
-                                f"{sha1}; the file was deleted." + _hint(hint))
+        for name, want in expected.items():
+            got = digests[name].hexdigest()
+            if got != want:
+                raise ChecksumError(f"{url}: {_NAMES[name]} {got} does not match the expected {want}; "
+                                    f"the file was deleted." + _hint(hint))
         os.replace(part, dest)
     except BaseException:
         # Whatever went wrong (Ctrl-C included), no partial file survives.
         part.unlink(missing_ok=True)
         raise
     return dest
+
+
+_NAMES = {"md5": "MD5", "sha256": "SHA-256", "sha1": "SHA-1"}
+
+
+def _checksums(**given):
+    """The checksums that are known: {algorithm: expected hex digest}."""
+    return {name: value for name, value in given.items() if value is not None}
 
 
 def _hint(hint):
@@ -177,7 +166,7 @@ def download(name, force=False, timeout=10.0, progress=True, root=None):
             for url in res.urls:
                 try:
                     download_url(url, dest, res.md5, res.size, timeout, progress, hint, res.sha256, res.sha1)
-                    if res.md5 or res.sha256 or res.sha1:          # verified while it streamed
+                    if _checksums(md5=res.md5, sha256=res.sha256, sha1=res.sha1):   # verified as it streamed
                         dest.with_name(dest.name + ".verified").write_text("checksums verified\n")
                     break
                 except ChecksumError:
@@ -209,11 +198,10 @@ def _cached_and_whole(dest, res):
     if not dest.exists() or (res.size is not None and dest.stat().st_size != res.size):
         return False
     marker = dest.with_name(dest.name + ".verified")
-    if (res.md5 is None and res.sha256 is None and res.sha1 is None) or marker.exists():
+    expected = _checksums(md5=res.md5, sha256=res.sha256, sha1=res.sha1)
+    if not expected or marker.exists():
         return True
-    if (res.md5 is not None and md5sum(dest) != res.md5) or \
-            (res.sha256 is not None and sha256sum(dest) != res.sha256) or \
-            (res.sha1 is not None and sha1sum(dest) != res.sha1):
+    if any(file_digest(dest, name) != want for name, want in expected.items()):
         dest.unlink()
         return False
     marker.write_text("checksums verified\n")
