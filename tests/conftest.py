@@ -4,8 +4,10 @@
 when CuPy and a GPU work (otherwise that case is skipped with the reason), so one
 test file serves both backends.  Each case runs with a fresh seed.
 """
+import contextlib
 import os
 import pathlib
+import threading
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -60,3 +62,24 @@ def shared_data():
     if d is None:
         pytest.skip("real datasets not found (set MINIDL_DATA_DIR or put ../shared/data beside the repo)")
     return d
+
+
+@contextlib.contextmanager
+def another_thread_inside(make_context):
+    """Run the block while another thread sits inside ``make_context()`` (e.g. md.no_grad()):
+    what that thread switched must not leak into this one (per-thread state)."""
+    inside, release = threading.Event(), threading.Event()
+
+    def hold():
+        with make_context():
+            inside.set()
+            release.wait(5)
+
+    t = threading.Thread(target=hold)
+    t.start()
+    inside.wait(5)
+    try:
+        yield
+    finally:
+        release.set()
+        t.join()

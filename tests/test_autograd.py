@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import minidl as md
+from conftest import another_thread_inside
 from minidl import backend
 
 
@@ -251,25 +252,11 @@ def test_set_grad_enabled_and_enable_grad_nest_inside_no_grad():
 
 
 def test_no_grad_in_one_thread_does_not_switch_off_recording_in_another():
-    import threading
-    inside, release = threading.Event(), threading.Event()
-
-    def evaluator():
-        with md.no_grad():
-            inside.set()
-            release.wait(5)
-
-    t = threading.Thread(target=evaluator)
-    t.start()
-    inside.wait(5)
-    try:
+    with another_thread_inside(md.no_grad):
         x = md.tensor([3.0], requires_grad=True)
         assert md.is_grad_enabled()
         (x * x).sum().backward()
         assert x.grad.tolist() == [6.0]
-    finally:
-        release.set()
-        t.join()
 
 
 def test_function_classes_are_named_apart_from_layers():

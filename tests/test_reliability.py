@@ -2,13 +2,12 @@
 
 Each test here failed before its fix (issue: reliability).
 """
-import threading
-
 import numpy as np
 import pytest
 
 import minidl as md
 from minidl import nn, optim
+from conftest import another_thread_inside
 
 
 def test_out_of_range_axis_is_an_error_not_a_wraparound():
@@ -58,24 +57,9 @@ def test_an_optimizer_step_after_backward_is_fine():
         opt.step()
 
 
-def test_default_dtype_and_backend_are_per_thread():
-    seen = {}
-    inside, release = threading.Event(), threading.Event()
-
-    def other():
-        with md.default_dtype("float64"):
-            inside.set()
-            release.wait(5)
-
-    t = threading.Thread(target=other)
-    t.start()
-    inside.wait(5)
-    try:
-        seen["dtype"] = md.tensor([1.0]).dtype
-    finally:
-        release.set()
-        t.join()
-    assert seen["dtype"] == np.float32
+def test_the_default_dtype_is_per_thread():
+    with another_thread_inside(lambda: md.default_dtype("float64")):
+        assert md.tensor([1.0]).dtype == np.float32
 
 
 @pytest.mark.parametrize("name", ["gpu", "torch", "NumPy"])
