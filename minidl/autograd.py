@@ -209,7 +209,7 @@ def as_tensor(x, like: Tensor | None = None) -> Tensor:
     The dtype policy, in one place:
     * a Python number takes the backend of ``like`` and its dtype when that can hold
       the number (``x * 3`` stays float32 on the GPU); an int tensor * 0.5 becomes
-      a float tensor (``_scalar_dtype``, NumPy's rule for Python scalars);
+      a float tensor (``backend.scalar_dtype``, NumPy's rule for Python scalars);
     * a floating array next to a floating tensor is cast to the tensor's dtype: a
       stray float64 NumPy array never silently turns a float32 model into float64
       (the same rule as ``md.tensor``);
@@ -221,7 +221,7 @@ def as_tensor(x, like: Tensor | None = None) -> Tensor:
     if like is not None:
         xp = backend.xp_of(like.data)
         if isinstance(x, (int, float, bool)):
-            return Tensor(xp.asarray(x, dtype=_scalar_dtype(x, like.dtype)))
+            return Tensor(xp.asarray(x, dtype=backend.scalar_dtype(x, like.dtype)))
         if backend.xp_of(x) is not xp and not isinstance(x, (list, tuple)):
             raise TypeError(f"cannot mix a {backend.name_of(x)} array with a "
                             f"{backend.name_of(like.data)} tensor; move one with .to()")
@@ -230,19 +230,6 @@ def as_tensor(x, like: Tensor | None = None) -> Tensor:
             arr = arr.astype(like.dtype)       # a stray float64 array never upcasts a float32 model
         return Tensor(arr)
     return Tensor(backend.xp().asarray(x))
-
-
-def _scalar_dtype(x, dtype):
-    """The dtype a Python number takes next to a tensor of ``dtype`` (NumPy 2's rule, NEP 50):
-
-    the tensor's dtype when it can hold the number (float tensor * 0.5, int tensor + 2),
-    else a float (the default float dtype) or int64 that NumPy then promotes with the
-    tensor: ``md.tensor([1, 2]) * 0.5`` is [0.5, 1.0] (float64, as in NumPy), never [0, 0].
-    """
-    kind = dtype.kind
-    if isinstance(x, bool) or (isinstance(x, int) and kind in "iuf") or (isinstance(x, float) and kind == "f"):
-        return dtype
-    return np.dtype(np.int64) if isinstance(x, int) else backend.get_default_dtype()
 
 
 # ----------------------------------------------------------------------------- Function

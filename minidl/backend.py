@@ -167,6 +167,19 @@ def default_dtype(dtype):
         _dtype.reset(token)
 
 
+def scalar_dtype(x, dtype):
+    """The dtype a Python number takes next to a tensor of ``dtype`` (NumPy 2's rule, NEP 50):
+
+    the tensor's dtype when it can hold the number (float tensor * 0.5, int tensor + 2),
+    else a float (the default float dtype) or int64 that NumPy then promotes with the
+    tensor: ``md.tensor([1, 2]) * 0.5`` is [0.5, 1.0] (float64, as in NumPy), never [0, 0].
+    """
+    kind = dtype.kind
+    if isinstance(x, bool) or (isinstance(x, int) and kind in "iuf") or (isinstance(x, float) and kind == "f"):
+        return dtype
+    return np.dtype(np.int64) if isinstance(x, int) else get_default_dtype()
+
+
 # ----------------------------------------------------------------------------- moving arrays
 def asnumpy(a):
     """A NumPy array with the same values (copies from the GPU when needed)."""
