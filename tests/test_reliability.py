@@ -148,3 +148,32 @@ def test_weak_errors_now_name_what_was_wrong(make, error, match):
 
 def test_a_whole_float_is_accepted_where_an_int_is_meant():
     assert nn.Dense(32.0).n_units == 32 and isinstance(nn.Dense(32.0).n_units, int)
+
+
+# ----------------------------------------------------------------------------- vectorizer files
+def _saved_vectorizer(tmp_path, **changes):
+    import json
+    vec = md.data.TextVectorizer()
+    vec.adapt(["the cat sat", "the dog ran"])
+    path = tmp_path / "vec.json"
+    vec.save(path)
+    config = json.loads(path.read_text())
+    config.update(changes)
+    path.write_text(json.dumps(config))
+    return path
+
+
+def test_vectorizer_load_refuses_an_unknown_version_and_a_vocabulary_without_pad_and_unk(tmp_path):
+    with pytest.raises(ValueError, match="version 7; this minidl reads version 1"):
+        md.data.TextVectorizer.load(_saved_vectorizer(tmp_path, version=7))
+    with pytest.raises(ValueError, match=r"must start with the padding and unknown entries \['', '\[UNK\]'\]"):
+        md.data.TextVectorizer.load(_saved_vectorizer(tmp_path, vocabulary=["the", "cat", "sat"]))
+    assert md.data.TextVectorizer.load(_saved_vectorizer(tmp_path))("the cat").tolist()[:2] != [0, 0]
+
+
+@pytest.mark.parametrize("kwargs, match", [({"max_tokens": 10.5}, "max_tokens .* must be a whole number"),
+                                           ({"output_sequence_length": 2.5}, "output_sequence_length must be a whole"),
+                                           ({"max_tokens": 1}, "max_tokens .* must be an integer >= 2")])
+def test_vectorizer_sizes_are_checked(kwargs, match):
+    with pytest.raises((TypeError, ValueError), match=match):
+        md.data.TextVectorizer(**kwargs)

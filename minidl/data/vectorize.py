@@ -62,6 +62,8 @@ from collections import Counter
 
 import numpy as np
 
+from ..validate import positive_int
+
 from .bags import encode_bag, idf_with_specials, inverse_document_frequency, ngram_widths, ngrams as _ngrams
 from .padding import PAD_ID, UNK_ID, pad_sequences
 
@@ -105,12 +107,12 @@ class TextVectorizer:
     def __init__(self, max_tokens=None, standardize="lower_and_strip_punctuation",
                  split="whitespace", output_mode="int", output_sequence_length=None,
                  vocabulary=None, ngrams=None, idf_weights=None):
-        if max_tokens is not None and max_tokens < 2:
-            raise ValueError(f"max_tokens counts pad and unk, so it must be >= 2 (or None), got {max_tokens}")
+        if max_tokens is not None:
+            max_tokens = positive_int(max_tokens, "max_tokens (it counts pad and unk)", "TextVectorizer", minimum=2)
         if output_mode not in _OUTPUT_MODES:
             raise ValueError(f"output_mode must be one of {_OUTPUT_MODES}, got {output_mode!r}")
-        if output_sequence_length is not None and output_sequence_length < 1:
-            raise ValueError(f"output_sequence_length must be >= 1 (or None), got {output_sequence_length}")
+        if output_sequence_length is not None:
+            output_sequence_length = positive_int(output_sequence_length, "output_sequence_length", "TextVectorizer")
         self._widths = ngram_widths(ngrams)
         self.ngrams = ngrams if ngrams is None or isinstance(ngrams, int) else list(self._widths)
         self._standardize = _pick(standardize, _STANDARDIZERS, "standardize")
@@ -276,8 +278,16 @@ class TextVectorizer:
     @classmethod
     def from_config(cls, config, standardize=None, split=None):
         """Rebuild from ``get_config()``; pass again any custom callables."""
-        if config.get("format") != _FORMAT:
-            raise ValueError(f"not a saved TextVectorizer (format={config.get('format')!r})")
+        if not isinstance(config, dict) or config.get("format") != _FORMAT:
+            found = config.get("format") if isinstance(config, dict) else type(config).__name__
+            raise ValueError(f"not a saved TextVectorizer (format={found!r})")
+        if config.get("version") != 1:
+            raise ValueError(f"saved TextVectorizer version {config.get('version')!r}; this minidl reads version 1")
+        vocab = config.get("vocabulary")
+        if vocab is not None and list(vocab[:2]) != ["", "[UNK]"]:
+            # a vocabulary without the two reserved entries would give a real word the pad id 0
+            raise ValueError(f"the saved vocabulary must start with the padding and unknown entries "
+                             f"['', '[UNK]'], got {list(vocab[:2])!r}: refusing to shift every token id")
         kwargs = {}
         for key, given in (("standardize", standardize), ("split", split)):
             if given is not None:
