@@ -31,3 +31,19 @@ def test_bucketed_batches_visit_every_sequence_once_and_pad_only_to_their_longes
             assert (row[:lengths[i]] == i + 1).all() and (row[lengths[i]:] == 0).all()
         seen += y.tolist()
     assert sorted(seen) == list(range(len(seqs)))
+
+
+WORDS = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=7)
+
+
+@settings(max_examples=40)
+@given(corpus=st.lists(st.lists(WORDS, min_size=1, max_size=8), min_size=1, max_size=6), pick=st.data())
+def test_vectorizer_encode_then_decode_round_trips_in_vocabulary_text(corpus, pick):
+    from minidl.data import TextVectorizer
+    vec = TextVectorizer()
+    vec.adapt([" ".join(words) for words in corpus])
+    sentence = pick.draw(st.sampled_from(corpus))                # every word of it is in the vocabulary
+    text = " ".join(sentence)
+    ids = vec(text)
+    assert 0 not in ids.tolist() and 1 not in ids.tolist()       # no padding, no unknown
+    assert vec.decode(ids) == text
