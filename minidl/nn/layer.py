@@ -20,7 +20,7 @@ from ..sparse import RowSparseGrad
 
 
 class Parameter(Tensor):
-    """A leaf Tensor that a Layer owns and an optimizer updates (always requires grad).
+    """A leaf Tensor that a Layer owns and an optimizer updates (requires grad unless frozen, e.g. ``Embedding(..., trainable=False)``).
 
     Its gradient may be stored row-sparse: an Embedding lookup touches only a few
     rows of W, so ``ops.embedding`` hands a Parameter a ``RowSparseGrad`` (ids and
