@@ -28,6 +28,7 @@ import contextvars
 import numpy as np
 
 from . import backend
+from .lazy_grad import LazyGrad
 
 # Whether operations record a graph.  A context variable, not a global: a
 # ``no_grad`` block in one thread (or asyncio task) must not switch recording
@@ -77,6 +78,7 @@ class Tensor:
     """
 
     __array_priority__ = 1000      # so ``ndarray * Tensor`` defers to Tensor.__rmul__
+    accepts_lazy_grad = False      # nn.Parameter: may be handed a compact gradient (lazy_grad.py)
 
     def __init__(self, data, requires_grad: bool = False):
         if not hasattr(data, "dtype") or not hasattr(data, "shape"):
@@ -87,7 +89,7 @@ class Tensor:
                             "(integer tensors hold ids and counts, which have no gradient)")
         self._data = data
         self._version = 0          # bumped by every assignment to .data (see the property)
-        self.grad = None
+        self._grad = None
         self.requires_grad = bool(requires_grad)
         self._ctx = None           # the Function that made me
         self._out_index = 0        # which of its outputs I am
@@ -105,6 +107,20 @@ class Tensor:
         # (An edit through an index, ``w.data[0] = 5``, bypasses the setter: don't.)
         self._data = value
         self._version += 1
+
+    @property
+    def grad(self):
+        """dL/d(this tensor), same shape as ``.data`` (leaves, after ``backward``; else None).
+
+        A speed trick may have stored it in a compact form (minidl/lazy_grad.py);
+        reading it here expands that, once, into the ordinary array."""
+        if isinstance(self._grad, LazyGrad):
+            self._grad = self._grad.to_dense()
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        self._grad = value
 
     # --- array-like facts
     shape = property(lambda self: self.data.shape)
@@ -255,7 +271,8 @@ class Function:
         _check_same_backend(self, tensors)
         # Known before forward, so backward can skip gradients nobody asked for
         # (dL/dx of the input batch is a whole wasted matmul in a Dense layer).
-        self.needs_input_grad = tuple(t.requires_grad and is_grad_enabled() for t in tensors)
+        recording = is_grad_enabled()
+        self.needs_input_grad = tuple(t.requires_grad and recording for t in tensors)
         outs = self.forward(*[t.data for t in tensors])
         multi = isinstance(outs, tuple)
         outs = outs if multi else (outs,)
@@ -280,6 +297,8 @@ class Function:
 
 
 def _check_same_backend(fn, tensors):
+    if len({type(t.data) for t in tensors}) == 1:    # one array type: one backend (the fast check)
+        return
     names = {t.backend for t in tensors}
     if len(names) > 1:
         shapes = ", ".join(f"{t.backend}{t.shape}" for t in tensors)
@@ -338,9 +357,10 @@ def run_backward(root: Tensor, grad, retain_graph: bool = False):
         gys = [pending.pop((id(fn), i), None) for i in range(len(fn.out_meta))]
         if all(g is None for g in gys):
             continue               # this branch does not reach the root
-        xp = backend.xp_of(fn.inputs[0].data)
-        gys = [xp.zeros(s, dtype=d) if g is None else g
-               for g, (s, d) in zip(gys, fn.out_meta)]
+        if any(g is None for g in gys):      # an output nobody used: its gradient is zero
+            xp = backend.xp_of(fn.inputs[0].data)
+            gys = [xp.zeros(s, dtype=d) if g is None else g
+                   for g, (s, d) in zip(gys, fn.out_meta)]
         _check_versions(fn)
         gxs = fn.backward(*gys)
         if not isinstance(gxs, tuple):
@@ -368,7 +388,8 @@ def _accumulate_leaf(t: Tensor, g):
     in-place edit of one .grad (clipping) must not reach the other."""
     if g.dtype != t.dtype:
         g = g.astype(t.dtype)
-    t.grad = g.copy() if t.grad is None else t.grad + g
+    # ``_grad``, not ``.grad``: reading .grad would expand a compact gradient at every step
+    t._grad = g.copy() if t._grad is None else t._grad + g
 
 
 def _check_versions(fn: Function):

@@ -130,6 +130,8 @@ def xp():
 
 def xp_of(a):
     """The array module that owns ``a``: cupy for a cupy array, numpy otherwise."""
+    if type(a) is np.ndarray:              # the common case first: this runs for every op
+        return np
     if _cupy is None and type(a).__module__.startswith("cupy"):
         _probe_cupy()                      # a CuPy array made before minidl looked for CuPy
     if _cupy is not None and isinstance(a, _cupy.ndarray):

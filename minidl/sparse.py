@@ -22,7 +22,7 @@ What a learner sees is unchanged: ``W.grad`` expands it to the ordinary dense
 (V, d) array on first access (see ``nn.Parameter``), ``np.asarray(g)`` and
 ``g.to_dense()`` do the same, and the gradient checker compares dense arrays.
 Optimizers find the compact form in ``W.sparse_grad``.  Only a Parameter (the
-``accepts_sparse_grad`` flag) is handed one: a plain tensor or an intermediate
+``accepts_lazy_grad`` flag) is handed one: a plain tensor or an intermediate
 result gets the dense scatter-add.  Autograd's walk treats it as it treats any
 gradient (shape, dtype, ``copy``, ``+``), so the core needs no special case.
 
@@ -36,17 +36,16 @@ from __future__ import annotations
 import numpy as np
 
 from . import backend
+from .lazy_grad import LazyGrad
 
 
-class RowSparseGrad:
+class RowSparseGrad(LazyGrad):
     """dL/dW for W of ``shape`` (V, d...), nonzero only at rows ``ids`` (unique, sorted).
 
     It behaves enough like an array for autograd's bookkeeping: ``shape``,
     ``dtype``, ``copy()``, ``astype()``, ``dense + sparse`` (a W used twice:
     the result is dense), and ``np.asarray``.
     """
-    __array_ufunc__ = None            # ndarray + RowSparseGrad -> our __radd__, not NumPy's loop
-
     def __init__(self, ids, rows, shape):
         self.ids, self.rows, self.shape = ids, rows, tuple(shape)
 
@@ -76,7 +75,6 @@ class RowSparseGrad:
 
     # --- array-like facts (what autograd's walk asks of a gradient)
     dtype = property(lambda self: self.rows.dtype)
-    ndim = property(lambda self: len(self.shape))
 
     def copy(self):
         return RowSparseGrad(self.ids.copy(), self.rows.copy(), self.shape)
@@ -91,12 +89,10 @@ class RowSparseGrad:
         dense[self.ids] = self.rows                          # ids are distinct: plain assignment
         return dense
 
-    def __array__(self, dtype=None, copy=None):
-        dense = backend.asnumpy(self.to_dense())
-        return dense if dtype is None else dense.astype(dtype)
-
     # --- accumulation (a W used twice, or two backward passes without zero_grad)
     def __radd__(self, dense):
+        if isinstance(dense, LazyGrad):                      # another compact form: expand it
+            dense = dense.to_dense()
         out = backend.xp_of(dense).array(dense, copy=True)
         out[self.ids] += self.rows                           # ids are distinct: plain +=
         return out

@@ -187,10 +187,16 @@ def test_matmul_shape_error_names_both_shapes():
         a @ b
 
 
+class _FakeCupyArray(np.ndarray):
+    """Stands in for a CuPy array on a machine without one: another array type."""
+
+
 def test_mixing_backends_is_a_clear_error(monkeypatch):
     a, b = md.tensor([1.0]), md.tensor([2.0])
+    b.data = b.data.view(_FakeCupyArray)
     real = backend.name_of
-    monkeypatch.setattr(backend, "name_of", lambda arr: "cupy" if arr is b.data else real(arr))
+    monkeypatch.setattr(backend, "name_of",
+                        lambda arr: "cupy" if isinstance(arr, _FakeCupyArray) else real(arr))
     with pytest.raises(TypeError, match="different backends.*numpy.*cupy"):
         a + b
 

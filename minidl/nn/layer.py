@@ -22,32 +22,24 @@ from ..sparse import RowSparseGrad
 class Parameter(Tensor):
     """A leaf Tensor that a Layer owns and an optimizer updates (requires grad unless frozen, e.g. ``Embedding(..., trainable=False)``).
 
-    Its gradient may be stored row-sparse: an Embedding lookup touches only a few
-    rows of W, so ``ops.embedding`` hands a Parameter a ``RowSparseGrad`` (ids and
-    their summed rows; minidl/sparse.py, a speed trick) instead of a mostly-zero
-    (V, d) array.  Optimizers apply it row by row (``sparse_grad``); reading
-    ``.grad`` expands it, once, to the ordinary dense array a learner expects.
+    Its gradient may be stored in a compact form (minidl/lazy_grad.py, speed
+    tricks): an Embedding lookup touches only a few rows of W, so ``ops.embedding``
+    hands a Parameter a ``RowSparseGrad`` (ids and their summed rows) instead of a
+    mostly-zero (V, d) array, and a weight used by many matmuls (a scanned RNN
+    cell) collects their (input, gradient) pairs for one big product.  Optimizers
+    apply a row-sparse gradient row by row (``sparse_grad``); reading ``.grad``
+    expands either form, once, to the ordinary dense array a learner expects.
     """
-    accepts_sparse_grad = True
+    accepts_lazy_grad = True
 
     def __init__(self, data):
         super().__init__(data, requires_grad=True)
         self.name = None           # "Dense.W", set when a Layer takes it (for error messages)
 
     @property
-    def grad(self):
-        if isinstance(self._stored_grad, RowSparseGrad):
-            self._stored_grad = self._stored_grad.to_dense()
-        return self._stored_grad
-
-    @grad.setter
-    def grad(self, value):
-        self._stored_grad = value
-
-    @property
     def sparse_grad(self):
         """The gradient as stored when it is row-sparse, else None (the optimizers' view)."""
-        return self._stored_grad if isinstance(self._stored_grad, RowSparseGrad) else None
+        return self._grad if isinstance(self._grad, RowSparseGrad) else None
 
 
 def parameter(np_array) -> Parameter:
