@@ -138,7 +138,9 @@ def _sub_rows(p, ids, delta):
     """p[ids] -= delta, written back through ``p.data =`` so p's version moves on
     (a graph that saved p before this step then refuses a stale backward)."""
     data = p.data
-    data[ids] -= delta
+    rows = backend.xp_of(data).take(data, ids, axis=0)     # data[ids], by the faster gather
+    rows -= delta
+    data[ids] = rows                                         # ids are distinct: plain assignment
     p.data = data
 
 

@@ -50,27 +50,35 @@ class RowSparseGrad(LazyGrad):
         self.ids, self.rows, self.shape = ids, rows, tuple(shape)
 
     @classmethod
-    def from_lookup(cls, ids, rows, n_rows: int):
-        """Sum ``rows`` (N, d) that belong to row ``ids`` (N,) of a table of ``n_rows`` rows.
+    def from_lookup(cls, ids, grads, n_rows: int):
+        """Sum the gradient rows ``grads`` (S + (d,)) that belong to the ids ``ids`` (S)
+        of a table of ``n_rows`` rows.
 
         The distinct ids in sorted order, each with the sum of its rows.  The first
         occurrence of each id is copied in one gather; only the repeats (a few
         hundred in a 3,200-token batch of a 10k vocabulary) go through the slower
-        accumulating scatter-add.
+        accumulating scatter-add.  Rows are picked by their position in ``ids``'
+        shape, so ``grads`` may be a broadcast view (the gradient of a Mean over
+        time repeats one row per sequence): it is never expanded to (N, d).
         """
-        xp = backend.xp_of(rows)
-        shape = (n_rows,) + tuple(rows.shape[1:])
-        if ids.size == 0:
-            return cls(ids.astype(np.int64), rows[:0].copy(), shape)
-        order = xp.argsort(ids, kind="stable")
-        sorted_ids = ids[order]
-        first = xp.ones(ids.shape, dtype=bool)              # first occurrence of each id
+        xp = backend.xp_of(grads)
+        shape = (n_rows,) + tuple(grads.shape[ids.ndim:])
+        flat = ids.reshape(-1)
+
+        def rows_at(positions):                               # grads of the tokens at these flat positions
+            return grads[xp.unravel_index(positions, ids.shape)] if ids.ndim > 1 else grads[positions]
+
+        if flat.size == 0:
+            return cls(flat.astype(np.int64), xp.zeros((0,) + shape[1:], dtype=grads.dtype), shape)
+        order = xp.argsort(flat, kind="stable")
+        sorted_ids = flat[order]
+        first = xp.ones(flat.shape, dtype=bool)              # first occurrence of each id
         first[1:] = sorted_ids[1:] != sorted_ids[:-1]
-        summed = rows[order[first]]                          # (U, d): one row per distinct id
+        summed = rows_at(order[first])                       # (U, d): one row per distinct id
         if not bool(first.all()):                            # add every repeat to its group's row
             group = xp.cumsum(first) - 1                     # (N,) index into the distinct ids
             repeat = ~first
-            backend.scatter_add_rows(len(summed), group[repeat], rows[order[repeat]], out=summed)
+            backend.scatter_add_rows(len(summed), group[repeat], rows_at(order[repeat]), out=summed)
         return cls(sorted_ids[first].astype(np.int64), summed, shape)
 
     # --- array-like facts (what autograd's walk asks of a gradient)

@@ -40,8 +40,11 @@ class Sum(Function):
         return x.sum(axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, gy):
+        # A read-only broadcast view, not a copy: no backward writes into a gradient it
+        # receives (the Function rule), and an Embedding after a Mean gathers its rows
+        # straight from the view instead of from a (B, T, d) array of repeated rows.
         xp = backend.xp_of(gy)
-        return xp.broadcast_to(_expand(gy, self.in_shape, self.axes, self.keepdims), self.in_shape).copy()
+        return xp.broadcast_to(_expand(gy, self.in_shape, self.axes, self.keepdims), self.in_shape)
 
 
 class MeanOp(Function):
@@ -62,8 +65,8 @@ class MeanOp(Function):
 
     def backward(self, gy):
         xp = backend.xp_of(gy)
-        g = _expand(gy, self.in_shape, self.axes, self.keepdims) / self.n
-        return xp.broadcast_to(g, self.in_shape).astype(gy.dtype)
+        g = (_expand(gy, self.in_shape, self.axes, self.keepdims) / self.n).astype(gy.dtype, copy=False)
+        return xp.broadcast_to(g, self.in_shape)             # a view, as in Sum.backward
 
 
 class Max(Function):
