@@ -110,10 +110,8 @@ class Tensor:
 
     @property
     def grad(self):
-        """dL/d(this tensor), same shape as ``.data`` (leaves, after ``backward``; else None).
-
-        A speed trick may have stored it in a compact form (minidl/lazy_grad.py);
-        reading it here expands that, once, into the ordinary array."""
+        """dL/d(this leaf), shaped like ``.data`` (None before ``backward``).  A compact
+        form stored by a speed trick (minidl/lazy_grad.py) is expanded here, once."""
         if isinstance(self._grad, LazyGrad):
             self._grad = self._grad.to_dense()
         return self._grad
