@@ -57,36 +57,66 @@ class MatMulWeightGrad(LazyGrad):
     """dL/dW = sum_k a_k^T @ gy_k for W (K, N), kept as the pairs until it is read.
 
     a_k (B_k, K)    the left operand of the k-th product a_k @ W (its forward input)
-    gy_k (B_k, N)   dL/d(a_k @ W), the gradient that product received
+    gy_k (B_k, n_k) dL/d(a_k @ W[:, c_k:c_k + n_k]), the gradient that product received
 
+    c_k is 0 and n_k = N when the product used all of W.  A cell that multiplies
+    column blocks of one weight (the GRU: [h, x] @ W[:, :2H], then
+    [Γr h, x] @ W[:, 2H:], the blocks cut by ``ops.split``) gets one pair per
+    block and step, and ``Split.backward`` shifts each block's c_k into place.
     The arrays are referenced, not copied: a forward input and a gradient are
     never written to after backward has used them (autograd's rules).
     """
 
-    def __init__(self, lefts, rights, shape, dtype):
+    def __init__(self, lefts, rights, shape, dtype, cols=None):
         self.lefts, self.rights = list(lefts), list(rights)
+        self.cols = [0] * len(self.lefts) if cols is None else list(cols)
         self.shape, self._dtype = tuple(shape), dtype
 
     dtype = property(lambda self: self._dtype)
 
     def copy(self):
-        return MatMulWeightGrad(self.lefts, self.rights, self.shape, self._dtype)
+        return MatMulWeightGrad(self.lefts, self.rights, self.shape, self._dtype, self.cols)
 
     def astype(self, dtype):
         return MatMulWeightGrad([a.astype(dtype) for a in self.lefts],
-                                [g.astype(dtype) for g in self.rights], self.shape, dtype)
+                                [g.astype(dtype) for g in self.rights], self.shape, dtype, self.cols)
+
+    @classmethod
+    def side_by_side(cls, blocks, dtype):
+        """The gradient of a matrix whose column blocks had the gradients ``blocks``
+        (what ``Split.backward`` along the columns returns): the pairs, shifted."""
+        lefts, rights, cols, offset = [], [], [], 0
+        for g in blocks:
+            lefts += g.lefts
+            rights += g.rights
+            cols += [offset + c for c in g.cols]
+            offset += g.shape[1]
+        return cls(lefts, rights, (blocks[0].shape[0], offset), dtype, cols)
 
     def to_dense(self):
-        """ONE product of the stacked pairs: (K, sum B_k) @ (sum B_k, N)."""
-        if len(self.lefts) == 1:
-            return self.lefts[0].T @ self.rights[0]
+        """ONE product per column block of the stacked pairs: (K, sum B_k) @ (sum B_k, n)."""
         xp = backend.xp_of(self.lefts[0])
-        return xp.concatenate(self.lefts).T @ xp.concatenate(self.rights)
+        blocks = {}                                            # (first column, width) -> pair indices
+        for k, (c, g) in enumerate(zip(self.cols, self.rights)):
+            blocks.setdefault((c, g.shape[1]), []).append(k)
+
+        def product(ks):
+            if len(ks) == 1:
+                return self.lefts[ks[0]].T @ self.rights[ks[0]]
+            return (xp.concatenate([self.lefts[k] for k in ks]).T
+                    @ xp.concatenate([self.rights[k] for k in ks]))
+
+        if list(blocks) == [(0, self.shape[1])]:               # all of W in every product
+            return product(blocks[(0, self.shape[1])])
+        dense = xp.zeros(self.shape, dtype=self._dtype)
+        for (c, n), ks in blocks.items():
+            dense[:, c:c + n] += product(ks)
+        return dense
 
     def __add__(self, other):
         if isinstance(other, MatMulWeightGrad):                # W used by one more matmul
             return MatMulWeightGrad(self.lefts + other.lefts, self.rights + other.rights,
-                                    self.shape, self._dtype)
+                                    self.shape, self._dtype, self.cols + other.cols)
         if isinstance(other, LazyGrad):                        # e.g. a row-sparse one: expand it
             other = other.to_dense()
         return self.to_dense() + other                         # any other gradient: add densely

@@ -21,27 +21,43 @@ def no_deferral(monkeypatch):
     return lambda: monkeypatch.setattr(arithmetic, "_defer_weight_grad", lambda *a: False)
 
 
-def _lstm_grads(dtype, defer, monkeypatch):
+def _scanned_grads(layer, dtype, defer, monkeypatch):
     if not defer:
         monkeypatch.setattr(arithmetic, "_defer_weight_grad", lambda *a: False)
     with md.default_dtype(dtype):
         md.seed(3)
-        model = nn.Serial(nn.Embedding(11, 5), nn.LSTM(7), nn.Dense(11), nn.LogSoftmax())
+        model = nn.Serial(nn.Embedding(11, 5), layer(7), nn.Dense(11), nn.LogSoftmax())
         ids = np.random.default_rng(0).integers(0, 11, size=(4, 9))
         loss = md.losses.nll_loss(model(md.tensor(ids)), md.tensor(ids))
         loss.backward()
-        cell = model[1].cell
-        stored = type(cell.W._grad)
+        stored = model[1].cell.W._grad
         return stored, {n: p.grad.copy() for n, p in model.named_parameters()}
 
 
+@pytest.mark.parametrize("layer,blocks", [(nn.LSTM, {0}), (nn.GRU, {0, 14})])
 @pytest.mark.parametrize("dtype,tol", [("float64", 1e-12), ("float32", 2e-6)])
-def test_scanned_lstm_weight_gradient_is_deferred_and_equal(monkeypatch, dtype, tol):
-    stored, lazy = _lstm_grads(dtype, True, monkeypatch)
-    assert stored is MatMulWeightGrad                 # the scan's cell weight waited ...
-    _, eager = _lstm_grads(dtype, False, monkeypatch)
+def test_scanned_cell_weight_gradient_is_deferred_and_equal(monkeypatch, layer, blocks, dtype, tol):
+    """The LSTM multiplies all of W at each step; the GRU its column blocks [u|r] and [h']
+    (cut by ops.split), which Split.backward keeps deferred, shifted into place."""
+    stored, lazy = _scanned_grads(layer, dtype, True, monkeypatch)
+    assert isinstance(stored, MatMulWeightGrad)       # the scan's cell weight waited ...
+    assert set(stored.cols) == blocks and len(stored.lefts) == 9 * len(blocks)
+    _, eager = _scanned_grads(layer, dtype, False, monkeypatch)
     for name in eager:                                # ... and reads back the same numbers
         np.testing.assert_allclose(lazy[name], eager[name], rtol=tol, atol=tol, err_msg=name)
+
+
+def test_split_with_one_block_used_densely_falls_back():
+    """A column block used by a deferred matmul and another used elsewhere: dense, and right."""
+    rng = np.random.default_rng(7)
+    x = md.tensor(rng.standard_normal((4, 3)), dtype="float64", requires_grad=True)
+    W = nn.Parameter(rng.standard_normal((3, 5)))
+    left, right = md.ops.split(W, [2], axis=1)
+    loss = (md.ops.tanh(x) @ left).sum() + (right * right).sum()
+    loss.backward()
+    assert isinstance(W._grad, np.ndarray)
+    expected = np.concatenate([np.tanh(x.numpy()).T @ np.ones((4, 2)), 2 * W.data[:, 2:]], axis=1)
+    np.testing.assert_allclose(W.grad, expected, rtol=1e-12)
 
 
 def _reused_weight_loss(W, x, extra_dense_use):

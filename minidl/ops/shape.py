@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from ..autograd import Function, Tensor, array_of, as_tensor
 from .. import backend
+from ..lazy_grad import LazyGrad, MatMulWeightGrad
 from ..sparse import RowSparseGrad
 
 
@@ -113,6 +114,10 @@ class Split(Function):
         return _cut(x, list(k), self.axis)
 
     def backward(self, *gys):
+        if all(isinstance(g, MatMulWeightGrad) for g in gys) and self.axis in (1, -1):
+            # column blocks of a weight, each used by deferred matmuls: keep them deferred
+            return MatMulWeightGrad.side_by_side(gys, gys[0].dtype)
+        gys = [g.to_dense() if isinstance(g, LazyGrad) else g for g in gys]
         return backend.xp_of(gys[0]).concatenate(gys, axis=self.axis)
 
 
@@ -163,7 +168,12 @@ def _cumsum(xs):
 def reshape(x, shape): return Reshape(tuple(shape) if not isinstance(shape, int) else (shape,))(x)
 def transpose(x, axes=None): return Transpose(axes)(x)
 def getitem(x, idx): return GetItem(_raw_index(idx))(x)
-def split(x, indices_or_sections, axis=0): return Split(indices_or_sections, axis)(x)
+def split(x, indices_or_sections, axis=0):
+    pieces = Split(indices_or_sections, axis)(x)
+    if getattr(x, "accepts_lazy_grad", False) and x.ndim == 2 and axis in (1, -1):
+        for p in pieces:           # column blocks of a Parameter: their matmuls may defer too
+            p.accepts_lazy_grad = True
+    return pieces
 
 
 def concat(xs, axis=0):
