@@ -23,9 +23,10 @@ which is exactly how the fused path (``ops/fused_rnn.py``) computes dW.  So
 ``MatMul.backward`` hands a Parameter the pair (a, gy) instead of the product,
 the walk's ``old + new`` just collects pairs, and the one big product happens
 when the gradient is read (``W.grad``, an optimizer, ``clip_grad_norm``).
-The saving measured on the LSTM language model of the benchmarks (scan path)
-is in minidl/README of benchmarks and tests/test_lazy_grad.py proves the values
-equal the step-by-step sum.
+Measured on the benchmarks' language models (scan path, one thread, deferral
+switched on and off in one process): LSTM 6% faster a step, GRU 26% (its W is
+split into two column blocks every step, so it also skips T concatenations of
+the full dW).  tests/test_lazy_grad.py proves the values equal the step-by-step sum.
 
 A compact gradient behaves enough like an array for autograd's walk: it has
 ``shape``, ``dtype``, ``copy()``, ``astype()``, ``+`` with another gradient
