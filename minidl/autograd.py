@@ -264,8 +264,10 @@ class Function:
     """
 
     def __call__(self, *inputs):
-        like = next((t for t in inputs if isinstance(t, Tensor)), None)
-        tensors = [as_tensor(x, like) for x in inputs]
+        tensors = list(inputs)
+        if not all(isinstance(x, Tensor) for x in inputs):     # numbers, arrays: constants
+            like = next((t for t in inputs if isinstance(t, Tensor)), None)
+            tensors = [as_tensor(x, like) for x in inputs]
         _check_same_backend(self, tensors)
         # Known before forward, so backward can skip gradients nobody asked for
         # (dL/dx of the input batch is a whole wasted matmul in a Dense layer).
@@ -295,10 +297,8 @@ class Function:
 
 
 def _check_same_backend(fn, tensors):
-    if len({type(t.data) for t in tensors}) == 1:    # one array type: one backend (the fast check)
-        return
-    names = {t.backend for t in tensors}
-    if len(names) > 1:
+    # one array type is one backend (the fast check); only a mix needs the names
+    if len({type(t.data) for t in tensors}) > 1 and len({t.backend for t in tensors}) > 1:
         shapes = ", ".join(f"{t.backend}{t.shape}" for t in tensors)
         raise TypeError(f"{type(fn).__name__}: inputs live on different backends ({shapes}); "
                         "move them to one with .to('numpy') or .to('cupy')")
@@ -353,9 +353,9 @@ def run_backward(root: Tensor, grad, retain_graph: bool = False):
     pending = {(id(root._ctx), root._out_index): grad}
     for fn in _topological_order(root):
         gys = [pending.pop((id(fn), i), None) for i in range(len(fn.out_meta))]
-        if all(g is None for g in gys):
+        if gys[0] is None and all(g is None for g in gys):
             continue               # this branch does not reach the root
-        if any(g is None for g in gys):      # an output nobody used: its gradient is zero
+        if len(gys) > 1 and any(g is None for g in gys):   # an output nobody used: zero gradient
             xp = backend.xp_of(fn.inputs[0].data)
             gys = [xp.zeros(s, dtype=d) if g is None else g
                    for g, (s, d) in zip(gys, fn.out_meta)]
