@@ -148,3 +148,24 @@ def test_gradcheck_sees_the_dense_gradient(backend_name):
     ids = md.tensor(np.array([[1, 1, 3], [3, 0, 1]]))
     report = md.gradcheck(lambda W: (md.ops.embedding(ids, W) ** 2).sum(), W)
     assert report, report
+
+
+@pytest.mark.parametrize("shape", [(40,), (4, 10)])
+@pytest.mark.parametrize("broadcast", [False, True])
+def test_from_lookup_sums_every_occurrence_rank(shape, broadcast):
+    """An id seen once, twice, ..., 20 times (beyond the plain-indexing passes, so the
+    scatter-add for the rest runs too), from a full or a broadcast (Mean-style) gradient."""
+    from minidl import sparse
+    rng = np.random.default_rng(9)
+    ids = np.concatenate([np.full(20, 7), np.full(9, 3), np.full(3, 11), [0, 5, 2, 2, 1, 9, 9, 4]])
+    ids = rng.permutation(ids).reshape(shape)
+    assert (np.bincount(ids.ravel()).max()) > sparse._RANK_PASSES + 1
+    if broadcast:                                    # one row per leading index, repeated
+        grads = np.broadcast_to(rng.standard_normal(shape[:-1] + (1, 3)), shape + (3,))
+    else:
+        grads = rng.standard_normal(shape + (3,))
+    g = RowSparseGrad.from_lookup(ids, grads, 12)
+    expected = np.zeros((12, 3))
+    np.add.at(expected, ids.ravel(), grads.reshape(-1, 3))
+    np.testing.assert_allclose(g.to_dense(), expected, rtol=1e-12, atol=1e-12)
+    assert list(g.ids) == sorted(set(ids.ravel().tolist()))
