@@ -35,6 +35,8 @@ are given one: ``Tensor.accepts_lazy_grad`` (True for ``nn.Parameter``).
 """
 from __future__ import annotations
 
+import math
+
 from . import backend
 
 
@@ -65,22 +67,28 @@ class MatMulWeightGrad(LazyGrad):
     [Γr h, x] @ W[:, 2H:], the blocks cut by ``ops.split``) gets one pair per
     block and step, and ``Split.backward`` shifts each block's c_k into place.
     The arrays are referenced, not copied: a forward input and a gradient are
-    never written to after backward has used them (autograd's rules).
+    never written to after backward has used them (autograd's rules).  Holding
+    them costs memory, so once the pairs hold more than ``HELD_LIMIT`` times W's
+    size (many backward passes accumulating without a read), they are multiplied
+    out and the sum goes on as an ordinary dense gradient.
     """
+    HELD_LIMIT = 16      # a 64-step LSTM scan (B=32, H=256) holds about 8x W: it stays deferred
 
-    def __init__(self, lefts, rights, shape, dtype, cols=None):
+    def __init__(self, lefts, rights, shape, dtype, cols=None, held=None):
         self.lefts, self.rights = list(lefts), list(rights)
         self.cols = [0] * len(self.lefts) if cols is None else list(cols)
         self.shape, self._dtype = tuple(shape), dtype
+        # numbers the pairs keep alive (counted once, then carried along by + and side_by_side)
+        self.held = sum(a.size + g.size for a, g in zip(lefts, rights)) if held is None else held
 
     dtype = property(lambda self: self._dtype)
 
     def copy(self):
-        return MatMulWeightGrad(self.lefts, self.rights, self.shape, self._dtype, self.cols)
+        return MatMulWeightGrad(self.lefts, self.rights, self.shape, self._dtype, self.cols, self.held)
 
     def astype(self, dtype):
-        return MatMulWeightGrad([a.astype(dtype) for a in self.lefts],
-                                [g.astype(dtype) for g in self.rights], self.shape, dtype, self.cols)
+        return MatMulWeightGrad([a.astype(dtype) for a in self.lefts], [g.astype(dtype) for g in self.rights],
+                                self.shape, dtype, self.cols, self.held)
 
     @classmethod
     def side_by_side(cls, blocks, dtype):
@@ -92,7 +100,7 @@ class MatMulWeightGrad(LazyGrad):
             rights += g.rights
             cols += [offset + c for c in g.cols]
             offset += g.shape[1]
-        return cls(lefts, rights, (blocks[0].shape[0], offset), dtype, cols)
+        return cls(lefts, rights, (blocks[0].shape[0], offset), dtype, cols, sum(g.held for g in blocks))
 
     def to_dense(self):
         """ONE product per column block of the stacked pairs: (K, sum B_k) @ (sum B_k, n)."""
@@ -116,8 +124,9 @@ class MatMulWeightGrad(LazyGrad):
 
     def __add__(self, other):
         if isinstance(other, MatMulWeightGrad):                # W used by one more matmul
-            return MatMulWeightGrad(self.lefts + other.lefts, self.rights + other.rights,
-                                    self.shape, self._dtype, self.cols + other.cols)
+            both = MatMulWeightGrad(self.lefts + other.lefts, self.rights + other.rights, self.shape,
+                                    self._dtype, self.cols + other.cols, self.held + other.held)
+            return both if both.held <= self.HELD_LIMIT * math.prod(self.shape) else both.to_dense()
         if isinstance(other, LazyGrad):                        # e.g. a row-sparse one: expand it
             other = other.to_dense()
         return self.to_dense() + other                         # any other gradient: add densely

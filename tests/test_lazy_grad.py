@@ -153,3 +153,17 @@ def test_repr_and_asarray():
     lazy = MatMulWeightGrad([a], [g], (3, 4), g.dtype) + MatMulWeightGrad([a], [g], (3, 4), g.dtype)
     assert "2 products" in repr(lazy) and lazy.ndim == 2
     np.testing.assert_allclose(np.asarray(lazy), 2 * a.T @ g)
+
+
+def test_many_accumulated_backwards_fall_back_to_a_dense_sum(monkeypatch):
+    """Gradient accumulation without a read must not keep every pass's activations alive."""
+    monkeypatch.setattr(MatMulWeightGrad, "HELD_LIMIT", 3)
+    rng = np.random.default_rng(8)
+    x = md.tensor(rng.standard_normal((4, 3)), dtype="float64", requires_grad=True)
+    W = nn.Parameter(rng.standard_normal((3, 2)))
+    kinds = []
+    for _ in range(4):                   # each pass holds 4 * (3 + 2) = 20 numbers; W has 6
+        (md.ops.tanh(x) @ W).sum().backward()
+        kinds.append(type(W._grad))
+    assert kinds[0] is MatMulWeightGrad and kinds[-1] is np.ndarray
+    np.testing.assert_allclose(W.grad, 4 * np.tanh(x.numpy()).T @ np.ones((4, 2)), rtol=1e-12)
