@@ -122,7 +122,14 @@ def _relative_plot(results, field, framework, title, ylabel, out_path):
     fig, axes = _panels(len(models))
     for ax, model in zip(axes, models):
         xs = [1.0]
-        for key, rows in sorted(_series_by_sweep(results["rows"], model).items()):
+        series = _series_by_sweep(results["rows"], model)
+        if not series:                     # no sweep at this suite: show the default point alone
+            for r in _ok(results["rows"]):
+                if (r["model"] == model and r.get("sweep") is None and r["framework"] == framework
+                        and r.get(field) is not None):
+                    ax.plot([1.0], [r[field]], marker="o", linestyle="none",
+                            label=f"default sizes only ({r['backend']})")
+        for key, rows in sorted(series.items()):
             base_value = next((r["sizes"][key] for r in rows if r.get("sweep") is None), None)
             if base_value is None:         # the default point failed: no reference for x
                 continue

@@ -286,3 +286,18 @@ def test_list_command_names_every_model(capsys):
     out = capsys.readouterr().out
     for name in REGISTRY:
         assert name in out
+
+
+def test_a_model_without_sweeps_still_gets_its_point_in_the_relative_plots(tmp_path, monkeypatch):
+    """The scan rows have no quick sweeps: their ratio panel shows the default point, not an empty box."""
+    from benchmarks import plots
+    drawn = []
+    real_plot = plots.plt.Axes.plot
+    monkeypatch.setattr(plots.plt.Axes, "plot", lambda ax, *a, **k: drawn.append((a, k)) or real_plot(ax, *a, **k))
+    row = dict(model="lstm_lm_scan", status="ok", sweep=None, framework="minidl", backend="numpy",
+               sizes={"batch": 32}, ratio_vs_torch=1.7)
+    results = {"rows": [row], "machine": {"cpu": "test CPU"}}
+    path = plots._relative_plot(results, "ratio_vs_torch", "minidl", "minidl / PyTorch vs size",
+                                "ratio", tmp_path / "ratio.png")
+    assert path.exists()
+    assert any(a == ([1.0], [1.7]) for a, _ in drawn)
