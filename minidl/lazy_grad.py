@@ -30,8 +30,10 @@ the full dW).  tests/test_lazy_grad.py proves the values equal the step-by-step 
 
 A compact gradient behaves enough like an array for autograd's walk: it has
 ``shape``, ``dtype``, ``copy()``, ``astype()``, ``+`` with another gradient
-(dense or compact) and ``np.asarray``.  Only leaves that can expand it on read
-are given one: ``Tensor.accepts_lazy_grad`` (True for ``nn.Parameter``).
+(dense or compact) and ``np.asarray``.  Only tensors that can take it are given
+one: ``Tensor.accepts_lazy_grad`` is True for ``nn.Parameter`` (which expands it
+on read) and for the column blocks ``ops.split`` cuts from one (whose
+``Split.backward`` passes the pairs on to the Parameter).
 """
 from __future__ import annotations
 
