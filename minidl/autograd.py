@@ -22,42 +22,11 @@ Rules a learner can rely on (each is pinned by a test in tests/test_autograd.py)
 """
 from __future__ import annotations
 
-import contextlib
-import contextvars
-
 import numpy as np
 
 from . import backend
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401  (md.no_grad ...)
 from .lazy_grad import LazyGrad
-
-# Whether operations record a graph.  A context variable, not a global: a
-# ``no_grad`` block in one thread (or asyncio task) must not switch recording
-# off for training running in another.
-_grad_mode = contextvars.ContextVar("minidl_grad_enabled", default=True)
-
-
-def is_grad_enabled() -> bool:
-    return _grad_mode.get()
-
-
-@contextlib.contextmanager
-def set_grad_enabled(mode: bool):
-    """Record a graph inside the block if ``mode`` is True, not if False (as in PyTorch)."""
-    token = _grad_mode.set(bool(mode))
-    try:
-        yield
-    finally:
-        _grad_mode.reset(token)
-
-
-def no_grad():
-    """Run a block without recording a graph (evaluation, optimizer updates)."""
-    return set_grad_enabled(False)
-
-
-def enable_grad():
-    """Record a graph again inside a ``no_grad`` block (``md.grad`` uses it)."""
-    return set_grad_enabled(True)
 
 
 def array_of(x):
