@@ -89,7 +89,7 @@ class _Recurrent(Layer):
     def _run(self, x, state, m):
         """The readable path: the cell scanned over time (subclasses may take a fused path)."""
         if m is None:
-            return scan(self.cell, x, state, axis=1, reverse=self.reverse)
+            return scan(self.cell, x, state, axis=1, reverse=self.reverse, replay=True)
 
         def step(inputs, carry):
             x_t, m_t = inputs                              # (B, D), (B, 1)
@@ -97,7 +97,8 @@ class _Recurrent(Layer):
             new = _hold_state(m_t, new, carry)          # padded steps keep the old state
             return m_t * _hidden(new), new
 
-        return scan(step, (x, Tensor(m[..., None])), state, axis=1, reverse=self.reverse)
+        return scan(step, (x, Tensor(m[..., None])), state, axis=1, reverse=self.reverse,
+                    replay=True)
 
     def _mask_array(self, mask, x):
         """mask -> a backend array (B, T) in x's dtype (1 = real step), or None."""

@@ -44,17 +44,21 @@ belongs to x[:, t].
 from __future__ import annotations
 
 from .. import backend, ops
-from ..autograd import Function, Tensor, as_tensor
+from ..autograd import Function, Tensor, as_tensor, is_grad_enabled
+from .replay import trace
 
 
-def scan(fn, xs, init, axis: int = 1, reverse: bool = False):
+def scan(fn, xs, init, axis: int = 1, reverse: bool = False, replay: bool = False):
     """Apply ``fn(x_t, carry) -> (y_t, carry)`` along ``axis`` of ``xs``; return ``(ys, carry)``.
 
     fn       -- a function or a Layer (e.g. an ``nn.LSTMCell``);
     xs       -- a Tensor (B, T, ...) or a tuple of Tensors sharing the length T along ``axis``;
     init     -- the initial carry (a Tensor or a tuple of Tensors);
     axis     -- the time axis (1 for batch-first sequences);
-    reverse  -- visit the steps from last to first (ys are still in time order).
+    reverse  -- visit the steps from last to first (ys are still in time order);
+    replay   -- a speed trick for a step whose Python control flow never depends on
+                values (the nn cells): steps after the first run as one graph node
+                each, replaying the first step's ops (minidl/nn/replay.py).
 
     y_t may be a Tensor, a tuple of Tensors, or None (then ys is None).
     """
@@ -73,11 +77,17 @@ def scan(fn, xs, init, axis: int = 1, reverse: bool = False):
                          f"axis {axis}")
 
     steps = [unstack(s, axis) for s in seqs]          # per sequence: T slices
-    carry = init
+    carry, tape = init, None
     ys = [None] * T
-    for t in (range(T - 1, -1, -1) if reverse else range(T)):
+    replay = replay and is_grad_enabled() and T > 1
+    for k, t in enumerate(range(T - 1, -1, -1) if reverse else range(T)):
         x_t = steps[0][t] if single else tuple(s[t] for s in steps)
-        ys[t], carry = fn(x_t, carry)
+        if tape is not None:
+            ys[t], carry = tape.run(x_t, carry)
+        elif replay and k == 0:
+            (ys[t], carry), tape = trace(fn, x_t, carry)
+        else:
+            ys[t], carry = fn(x_t, carry)
     return _stack_outputs(ys, axis), carry
 
 
