@@ -99,8 +99,9 @@ def gru_lm(s):
     return _sequence_model(s, "GRU")
 
 
-# The readable path: the same LMs with fused=False, i.e. md.scan over the cell with
-# ~20 graph nodes per step.  Same sizes, same PyTorch twin, so "fused vs scan" is
+# The readable path: the same LMs with fused=False, i.e. md.scan over the cell:
+# 13 (LSTM) or 16 (GRU) ops per step, step 0 a graph, later steps replayed
+# (minidl/nn/replay.py).  Same sizes, same PyTorch twin, so "fused vs scan" is
 # read off one run: lstm_lm vs lstm_lm_scan.
 @register("lstm_lm_scan", title="LSTM char LM, scan path (fused=False)", sizes=_LM_SIZES,
           smoke=_LM_SMOKE, sweeps={"smoke": {}, "quick": {}, "full": {"hidden": [64, 512]}},

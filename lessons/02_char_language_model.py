@@ -80,7 +80,9 @@ L.show("scan over a GRUCell", f"xs {x_demo.shape} -> ys {ys.shape}, final carry 
 
 # %% [markdown]
 # ## 3b. The same numbers, faster: `fused=True`
-# Scanning builds ~20 graph nodes per time step.  `nn.GRU(n, fused=True)` runs the
+# Scanning runs the cell's ~16 small ops at every time step (the layer records
+# step 0's graph and replays it for the rest: minidl/nn/replay.py, a speed trick
+# that changes no number).  `nn.GRU(n, fused=True)` runs the
 # very same equations on the very same `cell.W`, `cell.b` as ONE Function for the
 # whole sequence, with a hand-written backward through time
 # (`minidl/ops/fused_rnn.py`; tests/test_fused_rnn.py proves the two equal in value
