@@ -24,7 +24,7 @@ class Bag(nn.Layer):
 NAMES = st.one_of(st.sampled_from(sorted(keyword.kwlist) + ["file", "allow_pickle", "args", "kwds",
                                                              "__minidl_meta__", "p0", "fix_imports"]),
                   st.text(st.characters(min_codepoint=33, max_codepoint=0x2FF, blacklist_characters="/\\."),
-                          min_size=1, max_size=12))
+                          min_size=1, max_size=12)).filter(lambda n: n not in ("_params", "_layers"))
 
 
 @settings(max_examples=30)
@@ -40,6 +40,14 @@ def test_save_load_round_trip_is_bit_exact_for_any_names_and_dtypes(tmp_path_fac
     for n, p in fresh.named_parameters():
         assert p.dtype == arrays[n].dtype
         np.testing.assert_array_equal(p.numpy(), arrays[n])
+
+
+@pytest.mark.parametrize("name", ["_params", "_layers"])
+def test_a_parameter_may_not_take_the_name_of_a_layers_registry(name):
+    layer = Bag({"w": np.ones(2)})
+    with pytest.raises(AttributeError, match=f"{name!r} is the layer's own bookkeeping"):
+        setattr(layer, name, nn.Parameter(np.ones(3)))
+    assert [n for n, _ in layer.named_parameters()] == ["w"]      # nothing was lost
 
 
 def test_a_killed_save_leaves_a_temporary_that_the_next_save_removes(tmp_path):

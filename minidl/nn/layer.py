@@ -48,6 +48,9 @@ def parameter(np_array) -> Parameter:
     return Parameter(tensor(np_array).data)
 
 
+_RESERVED = ("_params", "_layers")     # what Layer.__init__ sets up: the registries
+
+
 class Layer:
     """Base class.  Subclasses write ``forward(self, x, ...)`` and set attributes."""
 
@@ -61,6 +64,9 @@ class Layer:
         if "_params" not in self.__dict__:
             raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() "
                                "before assigning attributes")
+        if name in _RESERVED:       # overwriting the registries would lose every parameter
+            raise AttributeError(f"{type(self).__name__}: {name!r} is the layer's own bookkeeping; "
+                                 "give the parameter or sublayer another name")
         if isinstance(value, Parameter):
             self._params[name] = value
             value.name = value.name or f"{type(self).__name__}.{name}"
