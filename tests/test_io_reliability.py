@@ -24,7 +24,13 @@ class Bag(nn.Layer):
 NAMES = st.one_of(st.sampled_from(sorted(keyword.kwlist) + ["file", "allow_pickle", "args", "kwds",
                                                              "__minidl_meta__", "p0", "fix_imports"]),
                   st.text(st.characters(min_codepoint=33, max_codepoint=0x2FF, blacklist_characters="/\\."),
-                          min_size=1, max_size=12)).filter(lambda n: n not in ("_params", "_layers"))
+                          min_size=1, max_size=12)).filter(lambda n: not _refused(n))
+
+
+def _refused(name):
+    """Names a Layer refuses (tested below): its registries, dunders, its methods."""
+    return name in ("_params", "_layers") or (name.startswith("__") and name.endswith("__")) \
+        or hasattr(nn.Layer, name)
 
 
 @settings(max_examples=30)
@@ -42,12 +48,15 @@ def test_save_load_round_trip_is_bit_exact_for_any_names_and_dtypes(tmp_path_fac
         np.testing.assert_array_equal(p.numpy(), arrays[n])
 
 
-@pytest.mark.parametrize("name", ["_params", "_layers"])
-def test_a_parameter_may_not_take_the_name_of_a_layers_registry(name):
+@pytest.mark.parametrize("name, why", [("_params", "the layer.s own"), ("_layers", "the layer.s own"),
+                                       ("__dict__", "the layer.s own"), ("forward", "a method"),
+                                       ("parameters", "a method")])
+def test_a_parameter_may_not_take_a_name_that_would_break_the_layer(name, why):
     layer = Bag({"w": np.ones(2)})
-    with pytest.raises(AttributeError, match=f"{name!r} is the layer's own bookkeeping"):
+    with pytest.raises(AttributeError, match=f"{name!r} is {why}"):
         setattr(layer, name, nn.Parameter(np.ones(3)))
     assert [n for n, _ in layer.named_parameters()] == ["w"]      # nothing was lost
+    layer.forward_note = "a plain attribute may still be anything"
 
 
 def test_a_killed_save_leaves_a_temporary_that_the_next_save_removes(tmp_path):

@@ -51,6 +51,19 @@ def parameter(np_array) -> Parameter:
 _RESERVED = ("_params", "_layers")     # what Layer.__init__ sets up: the registries
 
 
+def _check_attribute_name(layer, name, value):
+    """Refuse a name that would break the layer instead of naming a part of it."""
+    cls = type(layer).__name__
+    if name in _RESERVED or (name.startswith("__") and name.endswith("__")):
+        # overwriting the registries (or __dict__) would lose every parameter
+        raise AttributeError(f"{cls}: {name!r} is the layer's own bookkeeping; give the parameter "
+                             "or sublayer another name")
+    on_class = getattr(type(layer), name, None)
+    if isinstance(value, (Parameter, Layer)) and (callable(on_class) or isinstance(on_class, property)):
+        raise AttributeError(f"{cls}: {name!r} is a method of the layer; a parameter or sublayer "
+                             "by that name would hide it")
+
+
 class Layer:
     """Base class.  Subclasses write ``forward(self, x, ...)`` and set attributes."""
 
@@ -64,9 +77,7 @@ class Layer:
         if "_params" not in self.__dict__:
             raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() "
                                "before assigning attributes")
-        if name in _RESERVED:       # overwriting the registries would lose every parameter
-            raise AttributeError(f"{type(self).__name__}: {name!r} is the layer's own bookkeeping; "
-                                 "give the parameter or sublayer another name")
+        _check_attribute_name(self, name, value)
         if isinstance(value, Parameter):
             self._params[name] = value
             value.name = value.name or f"{type(self).__name__}.{name}"
