@@ -149,6 +149,19 @@ def test_a_step_that_changes_its_carry_shape_is_not_replayed():
     assert ys.shape == (2, 3) and h.shape == (2, 4)
 
 
+def test_a_step_whose_carry_is_not_a_tuple_of_tensors_is_not_replayed():
+    def step(x_t, carry):                              # a list carry: replay would take it for a constant
+        h = md.functional.tanh(x_t + carry[0])
+        return h, [h]
+
+    x = md.tensor(np.linspace(-1, 1, 12).reshape(2, 3, 2), dtype="float64", requires_grad=True)
+    _, tape = trace(step, x[:, 0], [md.tensor(np.zeros((2, 2)), dtype="float64")])
+    assert tape is None
+    ys, _ = md.scan(step, x, [md.tensor(np.zeros((2, 2)), dtype="float64")], replay=True)
+    ys_eager, _ = md.scan(step, x, [md.tensor(np.zeros((2, 2)), dtype="float64")])
+    np.testing.assert_array_equal(ys.numpy(), ys_eager.numpy())
+
+
 def test_a_replayed_step_draws_fresh_dropout_masks():
     md.seed(0)
 
