@@ -150,7 +150,7 @@ def test_a_step_that_changes_its_carry_shape_is_not_replayed():
 
 
 def test_a_step_whose_carry_is_not_a_tuple_of_tensors_is_not_replayed():
-    def step(x_t, carry):                              # a list carry: replay would take it for a constant
+    def step(x_t, carry):               # a list carry is one leaf to the tape: its output is not a slot
         h = md.functional.tanh(x_t + carry[0])
         return h, [h]
 
