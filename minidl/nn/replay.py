@@ -81,9 +81,7 @@ def trace(fn, x_t, carry):
     finally:
         Function.__call__ = real_call
     y_t, new_carry = result
-    leaves = _flatten((x_t, carry, result), [])
-    if _signature(new_carry) != _signature(carry) or not calls \
-            or not all(isinstance(t, Tensor) for t in leaves):       # e.g. a list as the carry
+    if _signature(new_carry) != _signature(carry) or not calls:
         return result, None
     try:
         return result, Tape(calls, (x_t, carry), result)
