@@ -181,3 +181,27 @@ def test_an_error_in_the_cell_is_raised_at_step_zero_from_the_cell():
     x = md.tensor(np.ones((B, T, D + 1)))
     with pytest.raises(ValueError, match=r"LSTMCell_5: x_t of shape \(3, 5\)"):
         md.scan(cell, x, cell.initial_state(B), replay=True)
+
+
+@pytest.mark.parametrize("kind", ["gru", "lstm"])
+def test_replay_step_gradcheck_inputs_state_and_parameters(backend_name, kind):
+    """ReplayStep is a Function: float64 central differences for x, the initial state, W and b."""
+    with md.default_dtype("float64"):
+        cell = CELLS[kind]()
+        cell.build(D)
+    lstm = kind == "lstm"
+
+    replayed = []
+
+    def f(x, *state):
+        ys, _ = md.scan(cell, x, tuple(state) if lstm else state[0], replay=True)
+        if ys.requires_grad:                               # the backprop pass (the probes run under no_grad)
+            replayed.append(sum(isinstance(fn, ReplayStep) for fn in _topological_order(ys.sum())))
+        return ys
+
+    rng = np.random.default_rng(4)
+    states = [0.3 * rng.standard_normal((B, H)) for _ in range(2 if lstm else 1)]
+    report = md.gradcheck(f, rng.standard_normal((B, T, D)), *states, params=list(cell.parameters()))
+    assert report, report
+    assert len(report.entries) == 1 + len(states) + 2            # x, the state(s), W, b
+    assert replayed and set(replayed) == {T - 1}
