@@ -80,7 +80,7 @@ def trace(fn, x_t, carry):
         result = fn(x_t, carry)
     finally:
         Function.__call__ = real_call
-    y_t, new_carry = result
+    _, new_carry = result
     if _signature(new_carry) != _signature(carry) or not calls:
         return result, None
     try:
@@ -108,7 +108,6 @@ class Tape:
                     known.add(id(t))
                     self.free.append(t)
         slot = {id(t): k for k, t in enumerate(ins + self.free)}
-        self.n_in = len(ins)
         self.steps, self.out_meta = [], []                 # per call: (class, settings, traced inputs,
         for op, settings, tensors, results in calls:       #            in slots, out slots); out shapes
             out_slots = []
