@@ -60,13 +60,29 @@ def test_separated_clusters_stay_together_in_the_map(xp):
 
 
 def test_same_seed_same_map_and_the_kl_falls():
+    """Same seed, same map; and the descent lowers the KL from its random start.
+
+    What does not hold on every platform is how far one seeded run gets: t-SNE's
+    descent with gains is chaotic, so a round-off difference of 1e-16 (another
+    BLAS kernel, e.g. OPENBLAS_CORETYPE=Haswell on an AVX-512 CPU) ends the same
+    seed anywhere from 0.12x to 0.96x of the starting KL after 200 steps.  So
+    one run is only asked to be bit-identical to itself and below its start, and
+    the "falls a lot" claim is made about the median of five seeds at 300 steps
+    (over 100 perturbed inputs the worst run was 0.73x and the worst median 0.36x).
+    """
     X, _ = _clusters(n_clusters=3, per=15, dim=8)
     seen = []
     Y1, kl1 = manifold.tsne(X, perplexity=5.0, n_iter=200, seed=3, callback=lambda it, kl: seen.append(kl))
     Y2, kl2 = manifold.tsne(X, perplexity=5.0, n_iter=200, seed=3)
     np.testing.assert_array_equal(Y1, Y2)
     assert kl1 == kl2 and seen[-1] == pytest.approx(kl1)
-    assert seen[-1] < 0.5 * seen[0]
+    ratios = []
+    for seed in range(5):
+        seen = []
+        _, kl = manifold.tsne(X, perplexity=5.0, n_iter=300, seed=seed, callback=lambda it, kl: seen.append(kl))
+        ratios.append(kl / seen[0])
+    assert max(ratios) < 0.9, ratios
+    assert np.median(ratios) < 0.5, ratios
 
 
 def test_numpy_and_cupy_agree(backend_name):
