@@ -8,7 +8,9 @@
     x.grad                      # array([[3., 3.]], dtype=float32)
 
 Layers (bottom to top): backend -> autograd -> ops -> gradcheck -> nn -> optim ->
-data/datasets -> models; see DESIGN in the README.
+data/datasets -> models; the README's "The engine in one screen" has the map.
+Speed tricks live in ``minidl/fast/`` and run only when switched on by name
+(``fused=True``, ``sparse_grad=True``, ``replay=True``).
 """
 from .backend import (use, get_backend, available_backends, seed, using,  # noqa: F401
                       get_default_dtype, set_default_dtype, default_dtype)
@@ -28,3 +30,18 @@ from .io import save, load, CheckpointError  # noqa: E402,F401
 from .nn.scan import scan  # noqa: E402,F401
 from . import manifold  # noqa: E402,F401
 from . import data, datasets  # noqa: E402,F401
+
+__all__ = [
+    # tensors and autograd
+    "Tensor", "Function", "tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+    "grad", "value_and_grad", "scan",
+    # backends and dtypes
+    "use", "get_backend", "available_backends", "seed", "using", "get_default_dtype", "set_default_dtype",
+    "default_dtype", "float32", "float64", "int64",
+    # ops and checks
+    "concat", "stack", "split", "where", "maximum", "functional", "losses", "ops",
+    "gradcheck", "GradcheckError", "numerical_grad",
+    # the rest of the package
+    "nn", "optim", "metrics", "models", "train", "save", "load", "CheckpointError", "manifold", "data",
+    "datasets",
+]

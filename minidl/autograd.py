@@ -26,7 +26,7 @@ import numpy as np
 
 from . import backend
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401  (md.no_grad ...)
-from .lazy_grad import LazyGrad
+from .grad_mode import call_watcher
 
 
 def array_of(x):
@@ -47,7 +47,6 @@ class Tensor:
     """
 
     __array_priority__ = 1000      # so ``ndarray * Tensor`` defers to Tensor.__rmul__
-    accepts_lazy_grad = False      # nn.Parameter: may be handed a compact gradient (lazy_grad.py)
 
     def __init__(self, data, requires_grad: bool = False):
         if not hasattr(data, "dtype") or not hasattr(data, "shape"):
@@ -58,7 +57,7 @@ class Tensor:
                             "(integer tensors hold ids and counts, which have no gradient)")
         self._data = data
         self._version = 0          # bumped by every assignment to .data (see the property)
-        self._grad = None
+        self.grad = None           # dL/d(this leaf), an array shaped like .data, after backward
         self.requires_grad = bool(requires_grad)
         self._ctx = None           # the Function that made me
         self._out_index = 0        # which of its outputs I am
@@ -76,18 +75,6 @@ class Tensor:
         # (An edit through an index, ``w.data[0] = 5``, bypasses the setter: don't.)
         self._data = value
         self._version += 1
-
-    @property
-    def grad(self):
-        """dL/d(this leaf), shaped like ``.data`` (None before ``backward``).  A compact
-        form stored by a speed trick (minidl/lazy_grad.py) is expanded here, once."""
-        if isinstance(self._grad, LazyGrad):
-            self._grad = self._grad.to_dense()
-        return self._grad
-
-    @grad.setter
-    def grad(self, value):
-        self._grad = value
 
     # --- array-like facts
     shape = property(lambda self: self.data.shape)
@@ -242,6 +229,8 @@ class Function:
         # (dL/dx of the input batch is a whole wasted matmul in a Dense layer).
         recording = is_grad_enabled()
         self.needs_input_grad = tuple(t.requires_grad and recording for t in tensors)
+        watcher = call_watcher()           # None, unless a tracer watches (md.scan(..., replay=True))
+        settings = dict(self.__dict__) if watcher is not None else None
         outs = self.forward(*[t.data for t in tensors])
         multi = isinstance(outs, tuple)
         outs = outs if multi else (outs,)
@@ -253,6 +242,8 @@ class Function:
             self.out_meta = [(o.shape, o.dtype) for o in outs]
             for i, r in enumerate(results):
                 r._ctx, r._out_index = self, i
+        if watcher is not None:
+            watcher(self, settings, inputs, tensors, results)
         return results if multi else results[0]
 
     def forward(self, *xs):
@@ -322,24 +313,13 @@ def run_backward(root: Tensor, grad, retain_graph: bool = False):
     pending = {(id(root._ctx), root._out_index): grad}
     for fn in _topological_order(root):
         gys = [pending.pop((id(fn), i), None) for i in range(len(fn.out_meta))]
-        if gys[0] is None and all(g is None for g in gys):
+        if all(g is None for g in gys):
             continue               # this branch does not reach the root
-        if len(gys) > 1 and any(g is None for g in gys):   # an output nobody used: zero gradient
-            xp = backend.xp_of(fn.inputs[0].data)
-            gys = [xp.zeros(s, dtype=d) if g is None else g
-                   for g, (s, d) in zip(gys, fn.out_meta)]
         _check_versions(fn)
-        gxs = fn.backward(*gys)
-        if not isinstance(gxs, tuple):
-            gxs = (gxs,)
-        if len(gxs) != len(fn.inputs):
-            raise RuntimeError(f"{type(fn).__name__}.backward returned {len(gxs)} gradients "
-                               f"for {len(fn.inputs)} inputs")
+        gxs = chain_rule(fn, gys, fn.out_meta, [t.shape for t in fn.inputs])
         for t, g in zip(fn.inputs, gxs):
             if g is None or not t.requires_grad:
                 continue
-            if g.shape != t.shape:
-                raise GradShapeError(fn, g.shape, t.shape)
             if t._ctx is None:
                 _accumulate_leaf(t, g)
             else:
@@ -349,14 +329,35 @@ def run_backward(root: Tensor, grad, retain_graph: bool = False):
             _free(fn)
 
 
+def chain_rule(fn: Function, gys, out_meta, in_shapes):
+    """One Function's share of backward: dL/d(inputs) from dL/d(outputs), checked.
+
+    An output nobody used gets a zero gradient; ``fn.backward`` must return one
+    gradient (or None) per input, each of its input's shape.  (The walk above
+    calls this for every node; a replayed scan step calls it for the ops it replays.)
+    """
+    if any(g is None for g in gys):
+        xp = backend.xp_of(next(g for g in gys if g is not None))
+        gys = [xp.zeros(s, dtype=d) if g is None else g for g, (s, d) in zip(gys, out_meta)]
+    gxs = fn.backward(*gys)
+    if not isinstance(gxs, tuple):
+        gxs = (gxs,)
+    if len(gxs) != len(in_shapes):
+        raise RuntimeError(f"{type(fn).__name__}.backward returned {len(gxs)} gradients "
+                           f"for {len(in_shapes)} inputs")
+    for g, shape in zip(gxs, in_shapes):
+        if g is not None and g.shape != shape:
+            raise GradShapeError(fn, g.shape, shape)
+    return gxs
+
+
 def _accumulate_leaf(t: Tensor, g):
     """t.grad += g.  The first gradient is copied: ``g`` may be an array that
     another leaf also receives (``a + b`` hands the same gy to both), and an
     in-place edit of one .grad (clipping) must not reach the other."""
     if g.dtype != t.dtype:
         g = g.astype(t.dtype)
-    # ``_grad``, not ``.grad``: reading .grad would expand a compact gradient at every step
-    t._grad = g.copy() if t._grad is None else t._grad + g
+    t.grad = g.copy() if t.grad is None else t.grad + g
 
 
 def _check_versions(fn: Function):

@@ -11,8 +11,10 @@ The few operations the two libraries spell differently live here once:
 * ``asnumpy(a)`` / ``to_backend(a, name)`` -- moving arrays between host and device;
 * random numbers -- ``host_rng()`` (parameter init, shuffling; drawn on the host so
   NumPy and CuPy models start from *identical* weights) and ``device_rng()``
-  (dropout masks, drawn where the data lives);
-* ``fused_kernel(name)`` -- the CuPy elementwise kernels of ``backend_cupy``.
+  (dropout masks, drawn where the data lives).
+
+(The CuPy elementwise kernels of the fused RNNs are a speed trick and live with
+them, in minidl/fast/cupy_kernels.py.)
 
 Dtype policy: ``float32`` is the default floating dtype (fast, what GPUs like);
 ``float64`` is for gradient checks (``with default_dtype("float64"): ...``).
@@ -253,16 +255,3 @@ def device_rng(name: str | None = None):
         s = _state["seed"] * 1_000_003 + 17
         rngs[name] = module(name).random.RandomState(s % (2**32))
     return rngs[name]
-
-
-# ----------------------------------------------------------------------------- fused kernels
-def fused_kernel(name: str):
-    """The CuPy elementwise kernel ``name`` from ``backend_cupy`` (None on NumPy).
-
-    Callers fall back to plain array expressions when this returns None, so the
-    NumPy path needs no kernels at all.
-    """
-    if _probe_cupy() is None:
-        return None
-    from . import backend_cupy
-    return backend_cupy.kernel(name)

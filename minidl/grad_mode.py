@@ -1,4 +1,4 @@
-"""Grad mode: whether operations record a graph (``no_grad``, ``enable_grad``).
+"""Grad mode: whether operations record a graph (``no_grad``, ``enable_grad``), and who watches them.
 
 Inside ``with md.no_grad():`` a Function computes its output and records
 nothing, so evaluation and optimizer updates build no graph and keep no saved
@@ -38,3 +38,26 @@ def no_grad():
 def enable_grad():
     """Record a graph again inside a ``no_grad`` block (``md.grad`` uses it)."""
     return set_grad_enabled(True)
+
+
+# ----------------------------------------------------------------------------- watching calls
+# A callback that sees every Function call, ``watcher(fn, settings, inputs, tensors, results)``:
+# the Function, its attributes before forward (what __init__ set), the arguments as given,
+# the same as Tensors, and the output Tensors.  Context-local like the grad mode, so a
+# tracer in one thread (``md.scan(..., replay=True)``, minidl/fast/replay.py) never sees
+# another thread's ops.  Nothing watches by default.
+_watcher = contextvars.ContextVar("minidl_call_watcher", default=None)
+
+
+def call_watcher():
+    return _watcher.get()
+
+
+@contextlib.contextmanager
+def watching_calls(watcher):
+    """Call ``watcher`` after every Function call inside the block (this thread only)."""
+    token = _watcher.set(watcher)
+    try:
+        yield
+    finally:
+        _watcher.reset(token)

@@ -36,25 +36,15 @@ made before the first forward pass.  Parameters whose grad is None are skipped.
 State (v, m, ...) lives next to each parameter, created with the parameter's
 own array module, so on the GPU nothing crosses to the host.
 
-Row-sparse gradients (a speed trick; minidl/sparse.py).  An Embedding's
-gradient arrives as (ids, rows): only the rows the batch looked up.  ``step``
-hands it to ``_update_rows``, which gives the same numbers as the dense update:
-    SGD      p[ids] -= lr * rows                 (the other rows would move by lr * 0)
-    momentum v *= mu;  v[ids] += rows;  p -= lr * v   (v still decays on every row)
-    Adam     m, v decay on every row, only rows ids get new gradient; then the usual
-             dense step.  This is the DENSE semantics (torch.optim.Adam's), chosen so
-             that sparse storage never changes a result.  "Lazy" Adam (TF's LazyAdam,
-             torch.optim.SparseAdam) would touch only rows ids -- O(rows) instead of
-             O(V) -- but it is a different optimizer: a rare word's moments would
-             freeze between its appearances instead of decaying.
-    Adagrad  G[ids] += rows^2;  p[ids] -= lr * rows / (sqrt(G[ids]) + eps)
-    weight decay adds wd * p to every row, so a step with it goes dense; clip_grad_norm
-    measures and scales the stored rows.  tests/test_sparse_grad.py checks each case
-    against the dense gradient, repeated ids included.
+A compact gradient.  ``nn.Embedding(V, d, sparse_grad=True)`` (a speed switch)
+leaves a row-sparse ``W.grad`` that knows its own update, with the numbers of
+the dense one (minidl/fast/sparse_embedding.py); ``step`` hands it over in one line.
 """
 from __future__ import annotations
 
 import math
+
+import numpy as np
 
 from . import backend
 from .autograd import no_grad
@@ -106,10 +96,11 @@ class Optimizer:
     def step(self):
         with no_grad():
             for p in self.parameters():
-                rows = getattr(p, "sparse_grad", None)    # an Embedding's: only the rows it used
-                if rows is not None:
-                    self._update_rows(p, rows)
-                elif p.grad is not None:
+                if p.grad is None:
+                    continue
+                if hasattr(p.grad, "apply_update"):      # row-sparse (a speed switch): it updates its rows
+                    p.grad.apply_update(self, p)
+                else:
                     self._update(p, p.grad)
 
     def _buffer(self, p, key):
@@ -125,23 +116,8 @@ class Optimizer:
     def _update(self, p, g):
         raise NotImplementedError
 
-    def _update_rows(self, p, rows):
-        """Apply a row-sparse gradient (``RowSparseGrad``).  This fallback expands it to
-        the dense array; SGD, Adam and Adagrad override it with row-wise updates."""
-        self._update(p, rows.to_dense())
-
     def __repr__(self):
         return f"{type(self).__name__}(lr={self.lr:g})"
-
-
-def _sub_rows(p, ids, delta):
-    """p[ids] -= delta, written back through ``p.data =`` so p's version moves on
-    (a graph that saved p before this step then refuses a stale backward)."""
-    data = p.data
-    rows = backend.xp_of(data).take(data, ids, axis=0)     # data[ids], by the faster gather
-    rows -= delta
-    data[ids] = rows                                         # ids are distinct: plain assignment
-    p.data = data
 
 
 class SGD(Optimizer):
@@ -165,18 +141,6 @@ class SGD(Optimizer):
         backend.xp_of(g).multiply(g, self.lr, out=scaled)
         p.data -= scaled
 
-    def _update_rows(self, p, rows):
-        if self.weight_decay:                      # wd * p reaches every row: go dense
-            return self._update(p, rows.to_dense())
-        if not self.momentum:
-            return _sub_rows(p, rows.ids, self.lr * rows.rows)
-        v = self._buffer(p, "v")
-        v *= self.momentum
-        v[rows.ids] += rows.rows
-        scaled = self._buffer(p, "scratch")
-        backend.xp_of(v).multiply(v, self.lr, out=scaled)
-        p.data -= scaled
-
 
 class Adam(Optimizer):
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
@@ -196,17 +160,6 @@ class Adam(Optimizer):
         m += (1 - self.b1) * g
         v *= self.b2
         v += (1 - self.b2) * (g * g)
-        self._step(p, m, v, t)
-
-    def _update_rows(self, p, rows):
-        """The dense semantics (see the module docstring): every row's moments decay."""
-        if self.weight_decay:
-            return self._update(p, rows.to_dense())
-        m, v, t = self._moments(p)
-        m *= self.b1
-        m[rows.ids] += (1 - self.b1) * rows.rows
-        v *= self.b2
-        v[rows.ids] += (1 - self.b2) * (rows.rows * rows.rows)
         self._step(p, m, v, t)
 
     def _moments(self, p):
@@ -242,24 +195,27 @@ def clip_grad_norm(params, max_norm: float) -> float:
     """
     if _is_layer(params):
         params = params.parameters()
-    # the gradients as stored: an Embedding's row-sparse one contributes (and is scaled)
-    # through its rows alone -- the other rows are zeros either way
-    grads = [p.grad if getattr(p, "sparse_grad", None) is None else p.sparse_grad.rows for p in params]
-    grads = [g for g in grads if g is not None]
-    if not grads:
+    with_grad = [p for p in params if p.grad is not None]
+    if not with_grad:
         return 0.0
     # Sum on the device and read back one number: one host sync, not one per parameter.
-    total = sum((g * g).sum() for g in grads)
-    norm = float(math.sqrt(float(total)))
+    norm = math.sqrt(float(sum(_squared_sum(p.grad) for p in with_grad)))
     if not math.isfinite(norm):                # scaling by max_norm / inf would write NaN everywhere
-        bad = [getattr(p, "name", None) or f"a parameter of shape {tuple(p.shape)}" for p in params
-               if p.grad is not None and not bool(backend.xp_of(p.grad).isfinite(p.grad).all())]
+        bad = [getattr(p, "name", None) or f"a parameter of shape {tuple(p.shape)}" for p in with_grad
+               if not math.isfinite(float(_squared_sum(p.grad)))]
         raise NonFiniteGradientError(norm, bad)
     if norm > max_norm:
         scale = max_norm / (norm + 1e-12)
-        for g in grads:
-            g *= scale
+        for p in with_grad:
+            p.grad *= scale
     return norm
+
+
+def _squared_sum(g):
+    """sum(g^2), accumulated in float32 at least: float16 squares overflow above 256."""
+    if g.dtype.itemsize < 4:
+        g = g.astype(np.float32)
+    return (g * g).sum()
 
 
 # ----------------------------------------------------------------------------- weight decay, two ways
@@ -288,11 +244,6 @@ class AdamW(Adam):
         if self.decoupled_wd:
             p.data *= 1 - self.lr * self.decoupled_wd
         super()._update(p, g)
-
-    def _update_rows(self, p, rows):
-        if self.decoupled_wd:
-            p.data *= 1 - self.lr * self.decoupled_wd
-        super()._update_rows(p, rows)
 
     def __repr__(self):
         return f"AdamW(lr={self.lr:g}, weight_decay={self.decoupled_wd:g})"
@@ -327,13 +278,6 @@ class Adagrad(Optimizer):
         G = self._accumulator(p)
         G += g * g
         p.data -= self.lr * g / (backend.xp_of(G).sqrt(G) + self.eps)
-
-    def _update_rows(self, p, rows):
-        if self.weight_decay:
-            return self._update(p, rows.to_dense())
-        G = self._accumulator(p)
-        G[rows.ids] += rows.rows * rows.rows
-        _sub_rows(p, rows.ids, self.lr * rows.rows / (backend.xp_of(G).sqrt(G[rows.ids]) + self.eps))
 
     def _accumulator(self, p):
         """G, created at ``initial_accumulator_value`` at the first step."""

@@ -1,6 +1,6 @@
 """The fused LSTM/GRU Functions against the readable scan path: same values, same gradients.
 
-On CuPy the fused path runs the elementwise kernels of minidl/backend_cupy.py,
+On CuPy the fused path runs the elementwise kernels of minidl/fast/cupy_kernels.py,
 so the same tests (via the ``backend_name`` fixture) check those kernels.
 """
 import pathlib
@@ -11,7 +11,7 @@ import pytest
 
 import minidl as md
 from minidl import nn
-from minidl.ops import fused_rnn
+from minidl.fast import fused_rnn
 
 B, T, D, H = 2, 5, 3, 4
 MASK = np.array([[1, 1, 1, 0, 0],
@@ -141,9 +141,9 @@ def test_numpy_arrays_never_select_a_kernel():
 
 def test_every_numpy_step_function_has_a_cupy_kernel_twin():
     """The kernels cannot run without a GPU; at least check that the names line up."""
-    root = pathlib.Path(fused_rnn.__file__).resolve().parent.parent
-    kernels = set(re.findall(r'^    "(\w+)": \(', (root / "backend_cupy.py").read_text(), re.M))
-    used = set(re.findall(r'_kernel\("(\w+)"', (root / "ops" / "fused_rnn.py").read_text()))
+    wing = pathlib.Path(fused_rnn.__file__).resolve().parent
+    kernels = set(re.findall(r'^    "(\w+)": \(', (wing / "cupy_kernels.py").read_text(), re.M))
+    used = set(re.findall(r'_kernel\("(\w+)"', (wing / "fused_rnn.py").read_text()))
     assert used == kernels == {"lstm_forward", "lstm_backward", "gru_gates_forward",
                                "gru_candidate_forward", "gru_candidate_backward", "gru_gates_backward"}
     for name in kernels:                               # each kernel has its NumPy twin of the same name

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 import minidl as md
-from minidl.nn.scan import Unstack, unstack
+from minidl.ops.shape import Unstack
+from minidl.ops import unstack
 
 
 @pytest.mark.parametrize("axis", [0, 1, 2])

@@ -1,18 +1,21 @@
 """scan(..., replay=True): the replayed steps give the eager scan's values and gradients.
 
-minidl/nn/replay.py runs step 0 eagerly and every later step as one node that
-replays step 0's ops.  These tests compare it with the eager scan (replay=False)
-for every cell, with masks, reversed, bidirectional; check that replay really
-happens (the graph is small) and that it steps aside where it must.
+minidl/fast/replay.py (a speed switch, off by default) runs step 0 eagerly and
+every later step as one node that replays step 0's ops.  These tests compare it
+with the plain scan for every cell, with masks, reversed, bidirectional; check
+that replay really happens (the graph is small), that it steps aside wherever
+step 0's values would leak into later steps, and that its recording is
+context-local (another thread's ops never land on the tape).
 """
+import threading
+
 import numpy as np
 import pytest
 
 import minidl as md
-from minidl import nn
+from minidl import nn, ops
 from minidl.autograd import _topological_order
-from minidl.lazy_grad import MatMulWeightGrad
-from minidl.nn.replay import ReplayStep, trace
+from minidl.fast.replay import ReplayStep, trace
 
 B, T, D, H = 3, 6, 4, 5
 
@@ -82,7 +85,7 @@ def test_the_layers_replay_and_match_the_fused_path_with_a_mask():
     mask[1, 2:] = 0
     for layer_cls in (nn.LSTM, nn.GRU):
         with md.default_dtype("float64"):
-            readable, fused = layer_cls(H), layer_cls(H, fused=True)
+            readable, fused = layer_cls(H, replay=True), layer_cls(H, fused=True)
             readable(x)
             fused.cell.build(D)
         fused.cell.W.data, fused.cell.b.data = readable.cell.W.data.copy(), readable.cell.b.data.copy()
@@ -98,20 +101,10 @@ def test_the_layers_replay_and_match_the_fused_path_with_a_mask():
 
 
 def test_bidirectional_replays_both_directions():
-    # (the layers' float64 gradient checks in test_recurrent.py run through replay too)
-    layer = nn.Bidirectional(nn.GRU(3))
+    layer = nn.Bidirectional(nn.GRU(3, replay=True))
     y = layer(md.tensor(np.random.default_rng(3).standard_normal((2, 4, 2))))
     n_replayed = sum(isinstance(fn, ReplayStep) for fn in _topological_order(y.sum()))
     assert n_replayed == 2 * (4 - 1)
-
-
-def test_the_cell_weight_gradient_stays_deferred_under_replay():
-    for cell in (nn.LSTMCell(H), nn.GRUCell(H)):
-        x, state = _inputs(cell, dtype="float32")
-        ys, _ = md.scan(cell, x, state, replay=True)
-        ys.sum().backward()
-        assert isinstance(cell.W._grad, MatMulWeightGrad)
-        assert cell.W.grad.shape == cell.W.shape          # reading it expands it
 
 
 def test_a_second_backward_with_retain_graph_doubles_the_gradients():
@@ -205,3 +198,109 @@ def test_replay_step_gradcheck_inputs_state_and_parameters(backend_name, kind):
     assert report, report
     assert len(report.entries) == 1 + len(states) + 2            # x, the state(s), W, b
     assert replayed and set(replayed) == {T - 1}
+
+
+# ----------------------------------------------------------------------------- step 0's values never leak
+def _loop(step, x, h0):
+    """The plain Python loop over time that replay must reproduce."""
+    h, ys = h0, []
+    for t in range(x.shape[1]):
+        y, h = step(x[:, t], h)
+        ys.append(y)
+    return md.stack(ys, axis=1)
+
+
+def _compare_with_loop(step, n_replayed):
+    rng = np.random.default_rng(7)
+    x = md.tensor(rng.standard_normal((B, T, H)), dtype="float64", requires_grad=True)
+    W = md.tensor(rng.standard_normal((H, H)) / np.sqrt(H), dtype="float64", requires_grad=True)
+    h0 = md.tensor(rng.standard_normal((B, H)), dtype="float64")
+    R = md.tensor(rng.standard_normal((B, T, H)), dtype="float64")
+    results = []
+    for run in (lambda: md.scan(lambda x_t, h: step(x_t, h, W), x, h0, replay=True)[0],
+                lambda: _loop(lambda x_t, h: step(x_t, h, W), x, h0)):
+        x.grad = W.grad = None
+        ys = run()
+        replayed = sum(isinstance(fn, ReplayStep) for fn in _topological_order(ys.sum()))
+        (ys * R).sum().backward()
+        results.append((ys.numpy(), x.grad.copy(), W.grad.copy(), replayed))
+    (ys_r, gx_r, gW_r, n_r), (ys_l, gx_l, gW_l, _) = results
+    np.testing.assert_allclose(ys_r, ys_l, rtol=1e-13, atol=1e-14)
+    np.testing.assert_allclose(gx_r, gx_l, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(gW_r, gW_l, rtol=1e-12, atol=1e-13)
+    assert n_r == n_replayed
+
+
+def test_a_condition_taken_from_the_values_runs_the_plain_loop():
+    """md.where keeps its condition as a setting: replaying it would reuse step 0's."""
+    def step(x_t, h, W):
+        z = ops.tanh(x_t + h @ W)
+        h = md.where(h.data > 0, z, 0.5 * z)
+        return h, h
+    _compare_with_loop(step, n_replayed=0)
+
+
+def test_a_tensor_made_from_the_values_inside_the_step_runs_the_plain_loop():
+    def step(x_t, h, W):
+        keep = md.Tensor((h.data > 0).astype(h.dtype))        # a constant of THIS step
+        h = ops.tanh(x_t + (h * keep) @ W)
+        return h, h
+    _compare_with_loop(step, n_replayed=0)
+
+
+def test_ops_under_no_grad_inside_the_step_run_the_plain_loop():
+    def step(x_t, h, W):
+        with md.no_grad():
+            scale = ops.tanh(h).sum(axis=1, keepdims=True)
+        h = ops.tanh(x_t + h @ W) * scale
+        return h, h
+    _compare_with_loop(step, n_replayed=0)
+
+
+def test_a_step_of_plain_ops_and_number_constants_is_replayed_exactly():
+    def step(x_t, h, W):
+        h = 0.5 * ops.tanh(x_t + h @ W) + 0.25 * h
+        return h, h
+    _compare_with_loop(step, n_replayed=T - 1)
+
+
+def test_a_scan_inside_a_replayed_step_is_recorded_by_both():
+    """An inner scan (itself replayed) inside a traced step: the outer tape sees its ops too.
+
+    Each inner scan has 3 steps (2 replayed).  The outer step 0 runs eagerly (2 inner
+    ReplaySteps in the graph), then T - 1 outer ReplaySteps; a step-made constant
+    inside instead sends the outer scan to the plain loop: T inner scans of 2 each."""
+    def step(x_t, h, W, constant):
+        seq = ops.stack([x_t, x_t, x_t], axis=1)
+        if constant:
+            seq = seq * md.tensor(np.ones((1, 3, 1)), dtype="float64")
+        inner, _ = md.scan(lambda u, c: (ops.tanh(u + c), ops.tanh(u + c)), seq, h, replay=True)
+        h = ops.tanh(inner.sum(axis=1) @ W)
+        return h, h
+    _compare_with_loop(lambda x_t, h, W: step(x_t, h, W, False), n_replayed=2 + (T - 1))
+    _compare_with_loop(lambda x_t, h, W: step(x_t, h, W, True), n_replayed=2 * T)
+
+
+def test_recording_is_context_local_another_threads_ops_stay_off_the_tape():
+    cell = nn.GRUCell(H)
+    cell.build(D)
+    x, state = _inputs(cell, dtype="float32")
+    busy, stop = threading.Event(), threading.Event()
+
+    def other_thread():
+        a = md.tensor(np.ones((2, 2)), requires_grad=True)
+        while not stop.is_set():
+            (a * 2).sum()
+            busy.set()
+
+    t = threading.Thread(target=other_thread)
+    t.start()
+    busy.wait(5)
+    try:
+        for _ in range(300):                             # ~0.3 s: many thread switches while tracing
+            _, tape = trace(cell, x[:, 0], state)
+            assert tape is not None and len(tape.steps) == len(trace(cell, x[:, 0], state)[1].steps)
+            assert not any(shape == (2, 2) for *_, shapes in tape.steps for shape in shapes)
+    finally:
+        stop.set()
+        t.join()

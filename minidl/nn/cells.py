@@ -15,7 +15,7 @@ concatenation [h, x] (B, H + D), as the slides write W_h [h_{t-1}, x_t]:
 
 so one matmul computes every gate.  The columns of W are the gates, side by
 side, in the slides' order (documented per cell below), and the fused fast
-paths in ``minidl/ops/fused_rnn.py`` read the very same ``W`` and ``b``.
+paths in ``minidl/fast/fused_rnn.py`` read the very same ``W`` and ``b``.
 
 Initialisation: each gate's (H + D, H) column block is Glorot-uniform,
 biases are zero -- except the LSTM forget-gate bias (1, see LSTMCell) and the

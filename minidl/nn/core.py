@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from .. import backend, ops
 from ..autograd import Tensor, array_of
-from ..ops.reductions import _axes
+from ..ops.reductions import normalize_axes
 from .layer import Layer
 
 
@@ -45,7 +45,7 @@ class Mean(Layer):
             return ops.mean(x, self.axis, self.keepdims)
         xp = backend.xp_of(x.data)
         m = xp.asarray(array_of(mask))
-        (axis,) = _axes(self.axis, x.ndim)
+        (axis,) = normalize_axes(self.axis, x.ndim)
         if m.shape != x.shape[:m.ndim] or axis >= m.ndim:
             raise ValueError(f"{self.name}: mask of shape {tuple(m.shape)} does not fit input of shape "
                              f"{tuple(x.shape)} (the mask must cover the leading axes of the input, "

@@ -28,6 +28,11 @@ backward never computes dW (no scatter-add, no (V, d) gradient array) and W.grad
 stays None, which every optimizer already skips -- SGD's momentum, Adam's
 moments and weight decay alike never touch it.  W is still one of the layer's
 ``parameters()``, so ``md.save`` / ``md.load`` keep it with the model.
+
+**Speed, by name.**  ``Embedding(V, d, sparse_grad=True)`` (PyTorch's
+``sparse=True``) keeps dL/dW as the looked-up rows only: ``W.grad`` is then a
+``RowSparseGrad`` (``.to_dense()`` for the array) and the optimizers move only
+those rows, with the same numbers (minidl/fast/sparse_embedding.py).
 """
 from __future__ import annotations
 
@@ -41,17 +46,20 @@ from .layer import Layer, parameter
 
 
 class Embedding(Layer):
-    """Embedding(vocab_size, d_feature, weights=None, trainable=True).
+    """Embedding(vocab_size, d_feature, weights=None, trainable=True, sparse_grad=False).
 
-    weights:   None (random N(0, 1/d_feature)), or a (vocab_size, d_feature) array
-               (NumPy/CuPy/Tensor; Keras's ``[matrix]`` list of one array is accepted
-               too) to start from; it is copied, in the default float dtype.
-    trainable: False freezes W (see the module docstring).
+    weights:     None (random N(0, 1/d_feature)), or a (vocab_size, d_feature) array
+                 (NumPy/CuPy/Tensor; Keras's ``[matrix]`` list of one array is accepted
+                 too) to start from; it is copied, in the default float dtype.
+    trainable:   False freezes W (see the module docstring).
+    sparse_grad: True keeps W.grad row-sparse (a speed switch, see the module docstring).
     """
 
-    def __init__(self, vocab_size: int, d_feature: int, weights=None, trainable: bool = True):
+    def __init__(self, vocab_size: int, d_feature: int, weights=None, trainable: bool = True,
+                 sparse_grad: bool = False):
         super().__init__()
         self.vocab_size, self.d_feature = int(vocab_size), int(d_feature)
+        self.sparse_grad = bool(sparse_grad)
         if weights is None:
             start = init.normal((self.vocab_size, self.d_feature), std=1.0 / math.sqrt(self.d_feature))
         else:
@@ -81,8 +89,12 @@ class Embedding(Layer):
         return f"Embedding_{self.vocab_size}_{self.d_feature}" + ("" if self.trainable else "_frozen")
 
     def forward(self, ids):
+        op = ops.shape.EmbeddingOp
+        if self.sparse_grad:
+            from ..fast.sparse_embedding import SparseEmbeddingOp     # the speed wing, only when asked for
+            op = SparseEmbeddingOp
         try:
-            return ops.embedding(ids, self.W)
+            return ops.embedding(ids, self.W, op=op)
         except (IndexError, TypeError) as exc:      # say which layer refused the ids
             raise type(exc)(f"{self.name}: {exc}") from None
 

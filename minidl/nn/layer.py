@@ -16,30 +16,15 @@ from __future__ import annotations
 
 from .. import backend
 from ..autograd import Tensor, tensor
-from ..sparse import RowSparseGrad
 
 
 class Parameter(Tensor):
-    """A leaf Tensor that a Layer owns and an optimizer updates (requires grad unless frozen, e.g. ``Embedding(..., trainable=False)``).
-
-    Its gradient may be stored in a compact form (minidl/lazy_grad.py, speed
-    tricks): an Embedding lookup touches only a few rows of W, so ``ops.embedding``
-    hands a Parameter a ``RowSparseGrad`` (ids and their summed rows) instead of a
-    mostly-zero (V, d) array, and a weight used by many matmuls (a scanned RNN
-    cell) collects their (input, gradient) pairs for one big product.  Optimizers
-    apply a row-sparse gradient row by row (``sparse_grad``); reading ``.grad``
-    expands either form, once, to the ordinary dense array a learner expects.
-    """
-    accepts_lazy_grad = True
+    """A leaf Tensor that a Layer owns and an optimizer updates (requires grad unless
+    frozen, e.g. ``Embedding(..., trainable=False)``)."""
 
     def __init__(self, data):
         super().__init__(data, requires_grad=True)
         self.name = None           # "Dense.W", set when a Layer takes it (for error messages)
-
-    @property
-    def sparse_grad(self):
-        """The gradient as stored when it is row-sparse, else None (the optimizers' view)."""
-        return self._grad if isinstance(self._grad, RowSparseGrad) else None
 
 
 def parameter(np_array) -> Parameter:

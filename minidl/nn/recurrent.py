@@ -10,10 +10,13 @@
 Each layer owns a cell (``layer.cell``: RNNCell, GRUCell, LSTMCell) and runs it
 with ``md.scan`` -- the readable path, where BPTT is plain autograd over the
 slide equations in ``nn/cells.py``.  This is the default, so a traceback from
-a lesson lands in the equations.  ``fused=True`` (GRU and LSTM) takes the fast
-path instead: ``minidl/ops/fused_rnn.py``, one Function for the whole sequence
-with hand-written BPTT over the same ``cell.W`` and ``cell.b``.  Both give the
-same values and gradients (tests/test_fused_rnn.py): "the same numbers, faster".
+a lesson lands in the equations.  Two speed switches, both off by default:
+
+* ``fused=True`` (GRU and LSTM): ``minidl/fast/fused_rnn.py``, one Function for
+  the whole sequence with hand-written BPTT over the same ``cell.W`` and
+  ``cell.b`` -- "the same numbers, faster" (tests/test_fused_rnn.py);
+* ``replay=True`` (all three): the scan records step 0's ops and replays them
+  as one graph node per later step (``minidl/fast/replay.py``).
 
 Padding.  With a mask, a padded step neither changes the state nor receives
 gradient -- the state is carried through it:
@@ -33,7 +36,6 @@ from __future__ import annotations
 
 from .. import backend, ops
 from ..autograd import Tensor, array_of
-from ..ops import fused_rnn
 from .cells import GRUCell, LSTMCell, RNNCell
 from .layer import Layer
 from .scan import scan
@@ -54,12 +56,13 @@ def _hold_state(m, new, old):
 class _Recurrent(Layer):
     """What RNN, GRU and LSTM share: argument checks, masks, scan, output selection."""
 
-    def __init__(self, cell, return_sequences=True, return_state=False, reverse=False):
+    def __init__(self, cell, return_sequences=True, return_state=False, reverse=False, replay=False):
         super().__init__()
         self.cell = cell
         self.n_units = cell.n_units
         self.return_sequences, self.return_state = return_sequences, return_state
         self.reverse = reverse
+        self.replay = replay
 
     @property
     def name(self):
@@ -89,7 +92,7 @@ class _Recurrent(Layer):
     def _run(self, x, state, m):
         """The readable path: the cell scanned over time (subclasses may take a fused path)."""
         if m is None:
-            return scan(self.cell, x, state, axis=1, reverse=self.reverse, replay=True)
+            return scan(self.cell, x, state, axis=1, reverse=self.reverse, replay=self.replay)
 
         def step(inputs, carry):
             x_t, m_t = inputs                              # (B, D), (B, 1)
@@ -98,7 +101,7 @@ class _Recurrent(Layer):
             return m_t * _hidden(new), new
 
         return scan(step, (x, Tensor(m[..., None])), state, axis=1, reverse=self.reverse,
-                    replay=True)
+                    replay=self.replay)
 
     def _mask_array(self, mask, x):
         """mask -> a backend array (B, T) in x's dtype (1 = real step), or None."""
@@ -127,16 +130,16 @@ class RNN(_Recurrent):
     """Vanilla RNN over a sequence: h_t = g(W_h [h_{t-1}, x_t] + b_h) (see nn.RNNCell).
 
     x (B, T, D) -> ys (B, T, H), or h_T (B, H) with return_sequences=False.
-    Always the readable scan path (there is no fused RNN Function).
+    Always the scan path (there is no fused RNN Function); replay=True speeds it up.
     """
 
     def __init__(self, n_units, activation="tanh", init="glorot", return_sequences=True,
-                 return_state=False, reverse=False):
-        super().__init__(RNNCell(n_units, activation, init), return_sequences, return_state, reverse)
+                 return_state=False, reverse=False, replay=False):
+        super().__init__(RNNCell(n_units, activation, init), return_sequences, return_state, reverse, replay)
 
     def reversed_copy(self):
         return RNN(self.n_units, self.cell.activation, self.cell.init, self.return_sequences,
-                   self.return_state, not self.reverse)
+                   self.return_state, not self.reverse, self.replay)
 
 
 class GRU(_Recurrent):
@@ -145,12 +148,13 @@ class GRU(_Recurrent):
     reset_after=True: PyTorch's/cuDNN's variant of the candidate (see nn.GRUCell).
 
     x (B, T, D) -> ys (B, T, H), or h_T (B, H) with return_sequences=False.
-    fused=False (default) scans the cell; fused=True runs ops.fused_rnn.GRUSequence (faster, same numbers).
+    fused=False (default) scans the cell; fused=True runs fast.fused_rnn.GRUSequence (faster, same numbers).
     """
 
     def __init__(self, n_units, return_sequences=True, return_state=False, reverse=False, fused=False,
-                 reset_after=False):
-        super().__init__(GRUCell(n_units, reset_after=reset_after), return_sequences, return_state, reverse)
+                 reset_after=False, replay=False):
+        super().__init__(GRUCell(n_units, reset_after=reset_after), return_sequences, return_state, reverse,
+                         replay)
         if fused and reset_after:
             raise ValueError("GRU: the fused path implements the course's GRU (reset_after=False); "
                              "use fused=False with reset_after=True")
@@ -159,11 +163,12 @@ class GRU(_Recurrent):
     def _run(self, x, h0, m):
         if not self.fused:
             return super()._run(x, h0, m)
+        from ..fast import fused_rnn                    # the speed wing, only when asked for
         return fused_rnn.gru_sequence(x, h0, self.cell.W, self.cell.b, mask=m, reverse=self.reverse)
 
     def reversed_copy(self):
         return GRU(self.n_units, self.return_sequences, self.return_state, not self.reverse, self.fused,
-                   self.cell.reset_after)
+                   self.cell.reset_after, self.replay)
 
 
 class LSTM(_Recurrent):
@@ -171,23 +176,26 @@ class LSTM(_Recurrent):
 
     x (B, T, D) -> ys (B, T, H), or h_T (B, H) with return_sequences=False;
     the state is (h, c), each (B, H).
-    fused=False (default) scans the cell; fused=True runs ops.fused_rnn.LSTMSequence (faster, same numbers).
+    fused=False (default) scans the cell; fused=True runs fast.fused_rnn.LSTMSequence (faster, same numbers).
     """
 
-    def __init__(self, n_units, return_sequences=True, return_state=False, reverse=False, fused=False):
-        super().__init__(LSTMCell(n_units), return_sequences, return_state, reverse)
+    def __init__(self, n_units, return_sequences=True, return_state=False, reverse=False, fused=False,
+                 replay=False):
+        super().__init__(LSTMCell(n_units), return_sequences, return_state, reverse, replay)
         self.fused = fused
 
     def _run(self, x, state, m):
         if not self.fused:
             return super()._run(x, state, m)
+        from ..fast import fused_rnn                    # the speed wing, only when asked for
         h0, c0 = state
         ys, h, c = fused_rnn.lstm_sequence(x, h0, c0, self.cell.W, self.cell.b, mask=m,
                                            reverse=self.reverse)
         return ys, (h, c)
 
     def reversed_copy(self):
-        return LSTM(self.n_units, self.return_sequences, self.return_state, not self.reverse, self.fused)
+        return LSTM(self.n_units, self.return_sequences, self.return_state, not self.reverse, self.fused,
+                    self.replay)
 
 
 class Bidirectional(Layer):

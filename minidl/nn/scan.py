@@ -40,12 +40,15 @@ port a JAX step function: ``scan(lambda x, c: f(c, x)[::-1], xs, init)``.
 ``reverse=True`` visits t = T-1, ..., 0 (the backward half of a bidirectional
 RNN) but still returns ys in the original time order, so ys[:, t] always
 belongs to x[:, t].
+
+``replay=True`` is a speed switch (minidl/fast/replay.py): step 0 runs as
+above while its ops are written down, and every later step replays them as
+one graph node.  Off by default: what runs is the loop above.
 """
 from __future__ import annotations
 
-from .. import backend, ops
-from ..autograd import Function, Tensor, as_tensor, is_grad_enabled
-from .replay import trace
+from .. import ops
+from ..autograd import Tensor, as_tensor, is_grad_enabled
 
 
 def scan(fn, xs, init, axis: int = 1, reverse: bool = False, replay: bool = False):
@@ -56,9 +59,9 @@ def scan(fn, xs, init, axis: int = 1, reverse: bool = False, replay: bool = Fals
     init     -- the initial carry (a Tensor or a tuple of Tensors);
     axis     -- the time axis (1 for batch-first sequences);
     reverse  -- visit the steps from last to first (ys are still in time order);
-    replay   -- a speed trick for a step whose Python control flow never depends on
-                values (the nn cells): steps after the first run as one graph node
-                each, replaying the first step's ops (minidl/nn/replay.py).
+    replay   -- speed, by name: steps after the first run as one graph node each,
+                replaying the ops step 0 made (minidl/fast/replay.py; for a step
+                whose Python code never branches on values, such as the nn cells).
 
     y_t may be a Tensor, a tuple of Tensors, or None (then ys is None).
     """
@@ -76,42 +79,17 @@ def scan(fn, xs, init, axis: int = 1, reverse: bool = False, replay: bool = Fals
         raise ValueError(f"scan: the sequence of shape {tuple(seqs[0].shape)} has no steps along "
                          f"axis {axis}")
 
-    steps = [unstack(s, axis) for s in seqs]          # per sequence: T slices
-    carry, tape = init, None
+    steps = [ops.unstack(s, axis) for s in seqs]      # per sequence: T slices
+    order = range(T - 1, -1, -1) if reverse else range(T)
+    if replay and is_grad_enabled() and T > 1:
+        from ..fast.replay import replayed_steps       # the speed wing, only when asked for
+        fn = replayed_steps(fn)
+    carry = init
     ys = [None] * T
-    replay = replay and is_grad_enabled() and T > 1
-    for k, t in enumerate(range(T - 1, -1, -1) if reverse else range(T)):
+    for t in order:
         x_t = steps[0][t] if single else tuple(s[t] for s in steps)
-        if tape is not None:
-            ys[t], carry = tape.run(x_t, carry)
-        elif replay and k == 0:
-            (ys[t], carry), tape = trace(fn, x_t, carry)
-        else:
-            ys[t], carry = fn(x_t, carry)
+        ys[t], carry = fn(x_t, carry)
     return _stack_outputs(ys, axis), carry
-
-
-def unstack(x: Tensor, axis: int):
-    """The T slices of ``x`` along ``axis``, each with that axis removed (``Unstack``)."""
-    return list(Unstack(axis)(x))
-
-
-class Unstack(Function):
-    """(x_0, ..., x_{T-1}) = the slices of x along ``axis``; backward stacks their gradients.
-
-    ONE graph node for all T slices: T indexing nodes x[:, t] would each scatter
-    into a fresh zeros array of x's full shape in backward (O(T^2) work), and
-    split + reshape would cost two nodes per step.  (The inverse of ops.stack.)
-    """
-    def __init__(self, axis):
-        self.axis = axis
-
-    def forward(self, x):
-        lead = (slice(None),) * self.axis
-        return tuple(x[lead + (t,)] for t in range(x.shape[self.axis]))     # views, no copies
-
-    def backward(self, *gys):
-        return backend.xp_of(gys[0]).stack(gys, axis=self.axis)
 
 
 def _stack_outputs(ys, axis):

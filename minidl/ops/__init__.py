@@ -2,9 +2,9 @@
 
 ``arithmetic``  + - * / ** @, exp, log, sqrt, abs, clip, maximum, where
 ``reductions``  sum, mean, max, min
-``shape``       reshape, transpose, indexing, concat, stack, split, embedding
+``shape``       reshape, transpose, indexing, concat, stack, split, unstack, embedding
 ``activations`` relu, leaky_relu, sigmoid, tanh, softmax, log_softmax, dropout
-``losses``      cross_entropy (fused) and its composed twin, nll_loss, binary_cross_entropy, mse,
+``losses``      cross_entropy (one Function: softmax - onehot) and its composed twin, nll_loss, binary_cross_entropy, mse,
                 triplet_loss
 
 Naming: a Function whose natural name is also a Layer's in ``minidl.nn`` carries
@@ -15,7 +15,7 @@ which runs ``ReLUOp.forward``.
 from .arithmetic import (add, sub, mul, div, neg, pow, rpow, exp, log, sqrt, abs, clip,  # noqa: F401
                          maximum, where, matmul, cast)
 from .reductions import sum, mean, max, min  # noqa: F401
-from .shape import reshape, transpose, getitem, concat, stack, split, embedding  # noqa: F401
+from .shape import reshape, transpose, getitem, concat, stack, split, unstack, embedding  # noqa: F401
 from .activations import relu, leaky_relu, sigmoid, tanh, softmax, log_softmax, dropout  # noqa: F401
 from .activations import sigmoid_range  # noqa: F401
 from .conv import conv2d  # noqa: F401

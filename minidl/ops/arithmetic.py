@@ -10,7 +10,6 @@ import numpy as np
 
 from ..autograd import Function, Tensor, array_of, as_tensor, sum_to
 from .. import backend
-from ..lazy_grad import MatMulWeightGrad
 
 
 def _xp(a):
@@ -200,22 +199,8 @@ class MatMul(Function):
         gy = gy.reshape(batch + (a.shape[-2], b.shape[-1]))      # put back the vector axes
         need_a, need_b = self.needs_input_grad                 # skip a product nobody needs
         ga = sum_to(gy @ xp.swapaxes(b, -1, -2), a.shape).reshape(self.a.shape) if need_a else None
-        if need_b and _defer_weight_grad(self.inputs, self.a, self.b):
-            # a weight used at every step of a scan: keep (a, gy), multiply all pairs at
-            # once when the gradient is read (minidl/lazy_grad.py, a speed trick)
-            return ga, MatMulWeightGrad([a], [gy], b.shape, gy.dtype)
         gb = sum_to(xp.swapaxes(a, -1, -2) @ gy, b.shape).reshape(self.b.shape) if need_b else None
         return ga, gb
-
-
-def _defer_weight_grad(inputs, a, b):
-    """Whether B's gradient a^T gy may wait until it is read.  Only when B is a Parameter
-    (it expands the compact form on read), both operands are matrices, and A is an
-    intermediate result owning its memory (not a view that might share a parameter's
-    array): nothing writes to such an array, so the product taken later, after other
-    parameters were updated, is still the product of the values backward saw."""
-    return (inputs[1].accepts_lazy_grad and a.ndim == 2 and b.ndim == 2
-            and inputs[0]._ctx is not None and a.base is None)
 
 
 # ----------------------------------------------------------------------------- functional API

@@ -6,15 +6,17 @@ gradient is reshaped to keep size-1 axes so NumPy broadcasting does the rest.
 """
 from __future__ import annotations
 
+import operator
+
 from ..autograd import Function
 from .. import backend
 
 
-def _axes(axis, ndim):
-    """Normalise ``axis`` (None, int or tuple, negatives allowed) to a sorted tuple."""
+def normalize_axes(axis, ndim):
+    """Normalise ``axis`` (None, an integer or a tuple of them, negatives allowed) to a sorted tuple."""
     if axis is None:
         return tuple(range(ndim))
-    axis = (axis,) if isinstance(axis, int) else tuple(axis)
+    axis = (operator.index(axis),) if not isinstance(axis, (tuple, list)) else tuple(map(operator.index, axis))
     for a in axis:                 # a % ndim would silently wrap axis=5 onto axis 1
         if not -ndim <= a < ndim:
             raise ValueError(f"axis {a} is out of bounds for a tensor with {ndim} dimension(s) "
@@ -36,7 +38,7 @@ class Sum(Function):
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, x):
-        self.in_shape, self.axes = x.shape, _axes(self.axis, x.ndim)
+        self.in_shape, self.axes = x.shape, normalize_axes(self.axis, x.ndim)
         return x.sum(axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, gy):
@@ -53,7 +55,7 @@ class MeanOp(Function):
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, x):
-        self.in_shape, self.axes = x.shape, _axes(self.axis, x.ndim)
+        self.in_shape, self.axes = x.shape, normalize_axes(self.axis, x.ndim)
         self.n = 1
         for a in self.axes:
             self.n *= x.shape[a]
@@ -81,7 +83,7 @@ class Max(Function):
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, x):
-        self.in_shape, self.axes = x.shape, _axes(self.axis, x.ndim)
+        self.in_shape, self.axes = x.shape, normalize_axes(self.axis, x.ndim)
         y = x.max(axis=self.axes, keepdims=True) if self.largest else x.min(axis=self.axes, keepdims=True)
         self.winners = (x == y)
         return y if self.keepdims else y.reshape([n for i, n in enumerate(x.shape) if i not in self.axes])

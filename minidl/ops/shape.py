@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from ..autograd import Function, Tensor, array_of, as_tensor
 from .. import backend
-from ..lazy_grad import LazyGrad, MatMulWeightGrad
-from ..sparse import RowSparseGrad
 
 
 class Reshape(Function):
@@ -114,11 +112,25 @@ class Split(Function):
         return _cut(x, list(k), self.axis)
 
     def backward(self, *gys):
-        if all(isinstance(g, MatMulWeightGrad) for g in gys) and self.axis in (1, -1):
-            # column blocks of a weight, each used by deferred matmuls: keep them deferred
-            return MatMulWeightGrad.side_by_side(gys, gys[0].dtype)
-        gys = [g.to_dense() if isinstance(g, LazyGrad) else g for g in gys]
         return backend.xp_of(gys[0]).concatenate(gys, axis=self.axis)
+
+
+class Unstack(Function):
+    """(x_0, ..., x_{T-1}) = the slices of x along ``axis``; backward stacks their gradients.
+
+    What ``md.scan`` uses to walk the time axis: ONE graph node for all T slices.
+    T indexing nodes x[:, t] would each scatter into a fresh zeros array of x's
+    full shape in backward (O(T^2) work).  (The inverse of Stack.)
+    """
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        lead = (slice(None),) * self.axis
+        return tuple(x[lead + (t,)] for t in range(x.shape[self.axis]))     # views, no copies
+
+    def backward(self, *gys):
+        return backend.xp_of(gys[0]).stack(gys, axis=self.axis)
 
 
 def _cut(x, cuts, axis):
@@ -135,9 +147,6 @@ class EmbeddingOp(Function):
 
     Backward is the scatter-add dW[v] = sum of gy at every position where ids == v
     (``backend.scatter_add_rows``: one vectorised pass, repeated ids accumulate).
-    When W is a Parameter, the gradient is returned row-sparse instead: the same
-    sums, kept only for the ids that occur (minidl/sparse.py, a speed trick;
-    ``W.grad`` still reads as the dense array, see nn.Parameter).
     """
     def forward(self, ids, W):
         if ids.dtype.kind not in "iu":
@@ -153,8 +162,6 @@ class EmbeddingOp(Function):
         return backend.xp_of(W).take(W, ids, axis=0)      # W[ids]; take is the faster gather
 
     def backward(self, gy):
-        if self.inputs[1].accepts_lazy_grad:                           # a Parameter
-            return None, RowSparseGrad.from_lookup(self.ids, gy, self.V)
         return None, backend.scatter_add_rows(self.V, self.ids.reshape(-1), gy.reshape(-1, gy.shape[-1]))
 
 
@@ -168,12 +175,8 @@ def _cumsum(xs):
 def reshape(x, shape): return Reshape(tuple(shape) if not isinstance(shape, int) else (shape,))(x)
 def transpose(x, axes=None): return Transpose(axes)(x)
 def getitem(x, idx): return GetItem(_raw_index(idx))(x)
-def split(x, indices_or_sections, axis=0):
-    pieces = Split(indices_or_sections, axis)(x)
-    if getattr(x, "accepts_lazy_grad", False) and x.ndim == 2 and axis in (1, -1):
-        for p in pieces:           # column blocks of a Parameter: their matmuls may defer too
-            p.accepts_lazy_grad = True
-    return pieces
+def split(x, indices_or_sections, axis=0): return Split(indices_or_sections, axis)(x)
+def unstack(x, axis=0): return list(Unstack(axis % x.ndim)(x))
 
 
 def concat(xs, axis=0):
@@ -186,10 +189,13 @@ def stack(xs, axis=0):
     return Stack(axis)(*[as_tensor(x, like) for x in xs])
 
 
-def embedding(ids, W):
-    """Look up rows of ``W`` (V, d) for integer ``ids`` of any shape."""
+def embedding(ids, W, op=EmbeddingOp):
+    """Look up rows of ``W`` (V, d) for integer ``ids`` of any shape.
+
+    ``op`` is the Function that does it: EmbeddingOp, or a subclass with another
+    backward (``nn.Embedding(..., sparse_grad=True)`` passes minidl/fast's)."""
     ids = array_of(ids)
     if not isinstance(W, Tensor):
         raise TypeError("embedding: W must be a Tensor")
     ids = backend.xp_of(W.data).asarray(ids)   # ids from the host are moved to W's device
-    return EmbeddingOp()(Tensor(ids), W)
+    return op()(Tensor(ids), W)

@@ -16,7 +16,7 @@ Derive:  dL/dx_t, dL/dh_{t-1}, dL/dc_{t-1}, dL/dW, dL/db from BOTH incoming
 
 Return:  (dx, dh, dc, dW, db), in the order of forward's arguments.
 Used in: nn.LSTMCell (minidl/nn/cells.py, scanned by nn.LSTM) and its fused twin
-         in minidl/ops/fused_rnn.py, which writes exactly this backward by hand.
+         in minidl/fast/fused_rnn.py, which writes exactly this backward by hand.
 
     python -m minidl.exercises check lstm_step
     python -m minidl.exercises hint lstm_step

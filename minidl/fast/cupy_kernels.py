@@ -1,4 +1,4 @@
-"""CuPy elementwise kernels for the fused LSTM/GRU paths (``minidl/ops/fused_rnn.py``).
+"""CuPy elementwise kernels for the fused LSTM/GRU paths (``minidl/fast/fused_rnn.py``).
 
 Why kernels at all: one LSTM step's gate maths is about a dozen elementwise
 operations (three sigmoids, two tanh, products, sums).  As separate CuPy ops
@@ -9,7 +9,7 @@ launch: every thread owns one (batch row, unit) pair and computes all of its
 gates in registers.
 
 Each kernel is the line-by-line twin of a NumPy function in
-``minidl/ops/fused_rnn.py`` (same name, same arguments, same equations); read
+``minidl/fast/fused_rnn.py`` (same name, same arguments, same equations); read
 them side by side.  Layout conventions shared with that file:
 
     gates, dz   (B, 4H) for the LSTM, slices [f | i | g | o]  -- pre-activations
@@ -21,11 +21,12 @@ j = i % H; the gate k of that unit sits at column k*H + j of its gates row,
 i.e. at flat index b*nH + k*H + j.  ``raw`` arrays are indexed by that flat
 (logical) index; CuPy maps it through the strides, so views work.
 
-Only this module (and ``backend.py``) imports cupy.
+CuPy itself comes from ``backend.module("cupy")``: minidl/backend.py stays the
+one place that decides whether CuPy is importable and working.
 """
 from __future__ import annotations
 
-import cupy as cp
+from .. import backend
 
 # sigmoid(x) = 1 / (1 + e^-x) written as 0.5 (1 + tanh(x / 2)): the same function,
 # exact for any |x| (no overflow of e^-x), as in ``ops.activations.stable_sigmoid``.
@@ -35,7 +36,7 @@ template <typename T> __device__ T sigmoid(T x) { return T(0.5) * (T(1) + tanh(T
 
 
 def _k(in_params, out_params, operation, name):
-    return cp.ElementwiseKernel(in_params, out_params, operation, "minidl_" + name,
+    return backend.module("cupy").ElementwiseKernel(in_params, out_params, operation, "minidl_" + name,
                                 preamble=_PREAMBLE)
 
 

@@ -14,7 +14,7 @@ proves the two agree in value and in every gradient.  Where the speed comes from
   multiplied the same W by its [h_{t-1}, x_t], so  dW = sum_t [h_{t-1}, x_t]^T dz_t,
   a single (H + D, T*B) @ (T*B, nH) product instead of T small ones;
 * a step's gate maths is one call: the NumPy expressions below, or on CuPy one
-  fused elementwise kernel (``minidl/backend_cupy.py``: same names, same
+  fused elementwise kernel (``minidl/fast/cupy_kernels.py``: same names, same
   arguments, same equations, line by line).
 
 Shapes (the interface is batch-first, as everywhere in minidl):
@@ -43,7 +43,8 @@ def _kernel(name, like):
     """The CuPy kernel ``name`` when ``like`` lives on the GPU, else None (use the NumPy expressions)."""
     if backend.name_of(like) != "cupy":
         return None
-    return backend.fused_kernel(name)
+    from . import cupy_kernels          # compiled with CuPy, so only imported on the GPU
+    return cupy_kernels.kernel(name)
 
 
 def _sigmoid_(z):
