@@ -12,24 +12,24 @@ data/datasets -> models; the README's "The engine in one screen" has the map.
 Speed tricks live in ``minidl/fast/`` and run only when switched on by name
 (``fused=True``, ``sparse_grad=True``, ``replay=True``).
 """
-from .backend import (use, get_backend, available_backends, seed, using,  # noqa: F401
+from .backend import (use, get_backend, available_backends, seed, using,
                       get_default_dtype, set_default_dtype, default_dtype)
-from .autograd import (Tensor, Function, tensor, no_grad, enable_grad, set_grad_enabled,  # noqa: F401
+from .autograd import (Tensor, Function, tensor, no_grad, enable_grad, set_grad_enabled,
                        is_grad_enabled)
-from .transforms import grad, value_and_grad  # noqa: F401
-from .ops import concat, stack, split, where, maximum  # noqa: F401
-from . import functional, losses  # noqa: F401
-from .gradcheck import gradcheck, GradcheckError, numerical_grad  # noqa: F401
+from .transforms import grad, value_and_grad
+from .ops import concat, stack, split, where, maximum
+from . import functional, losses
+from .gradcheck import gradcheck, GradcheckError, numerical_grad
 
 import numpy as _np
 float32, float64, int64 = _np.float32, _np.float64, _np.int64
 __version__ = "0.1.0"
-from . import nn  # noqa: E402,F401
-from . import optim, metrics, models, train  # noqa: E402,F401
-from .io import save, load, CheckpointError  # noqa: E402,F401
-from .nn.scan import scan  # noqa: E402,F401
-from . import manifold  # noqa: E402,F401
-from . import data, datasets  # noqa: E402,F401
+from . import nn  # noqa: E402
+from . import optim, metrics, models, train  # noqa: E402
+from .io import save, load, CheckpointError  # noqa: E402
+from .nn.scan import scan  # noqa: E402
+from . import manifold  # noqa: E402
+from . import data, datasets  # noqa: E402
 
 __all__ = [
     # tensors and autograd
