@@ -50,12 +50,28 @@ def mlp(s):
                   "quick": {"batch": [256], "vocab": [100_000]},
                   "full": {"batch": [16, 256, 1024], "seq_len": [10, 200],
                            "d_embed": [64, 1024], "vocab": [1_000, 100_000]}},
-          data=sequence_label,
+          data=sequence_label, path="sparse_grad=True",
           matmuls=lambda s: dense_matmuls(s["batch"], s["d_embed"], s["n_classes"]))
 def embed_mean(s):
-    """The Trax sentiment model: Embedding(V, d) -> Mean over time -> Dense(C) -> LogSoftmax."""
+    """The Trax sentiment model: Embedding(V, d) -> Mean over time -> Dense(C) -> LogSoftmax,
+    with the row-sparse embedding gradient (minidl/fast/sparse_embedding.py)."""
+    return _embed_mean(s, sparse_grad=True)
+
+
+@register("embed_mean_dense", title="Embedding-Mean-Dense, dense embedding gradient (plain)",
+          sizes=dict(batch=64, seq_len=50, vocab=10_000, d_embed=256, n_classes=2),
+          smoke=dict(batch=4, seq_len=6, vocab=50, d_embed=8, n_classes=2),
+          sweeps={"smoke": {}, "quick": {"vocab": [100_000]}, "full": {"vocab": [1_000, 100_000]}},
+          data=sequence_label, twin="embed_mean",
+          matmuls=lambda s: dense_matmuls(s["batch"], s["d_embed"], s["n_classes"]))
+def embed_mean_dense(s):
+    """embed_mean on the textbook path: the dense (V, d) scatter-add gradient."""
+    return _embed_mean(s, sparse_grad=False)
+
+
+def _embed_mean(s, sparse_grad):
     nn = _nn()
-    return nn.Serial(nn.Embedding(s["vocab"], s["d_embed"]), nn.Mean(axis=1),
+    return nn.Serial(nn.Embedding(s["vocab"], s["d_embed"], sparse_grad=sparse_grad), nn.Mean(axis=1),
                      nn.Dense(s["n_classes"]), nn.LogSoftmax())
 
 
@@ -75,48 +91,68 @@ def _lm_matmuls(n_gates, recurrent_blocks=None):
     return shapes
 
 
-def _sequence_model(s, recurrent, fused=True):
+def _sequence_model(s, recurrent, sparse_grad=False, **switches):
     """Embedding(V, d) -> recurrent(H) -> Dense(C) -> LogSoftmax: a prediction per step.
 
-    The LMs, their scan-path twins and the tagger differ only in the layer and its sizes."""
+    The LMs, their scan-path twins and the tagger differ only in the layer, its
+    speed switches (``fused=True``, ``replay=True``, or none) and the sizes."""
     nn = _nn()
-    layer = getattr(nn, recurrent)(s["hidden"], fused=fused)
-    return nn.Serial(nn.Embedding(s["vocab"], s["d_embed"]), layer, nn.Dense(s["n_classes"]), nn.LogSoftmax())
+    layer = getattr(nn, recurrent)(s["hidden"], **switches)
+    return nn.Serial(nn.Embedding(s["vocab"], s["d_embed"], sparse_grad=sparse_grad), layer,
+                     nn.Dense(s["n_classes"]), nn.LogSoftmax())
+
+
+_GRU_MATMULS = lambda s: _lm_matmuls(3, [2 * s["hidden"], s["hidden"]])(s)     # noqa: E731
+_SCAN_SWEEPS = {"smoke": {}, "quick": {}, "full": {"hidden": [64, 512]}}
 
 
 @register("lstm_lm", title="LSTM char LM", sizes=_LM_SIZES, smoke=_LM_SMOKE, sweeps=_LM_SWEEPS,
-          data=token_targets, matmuls=_lm_matmuls(4))
+          data=token_targets, matmuls=_lm_matmuls(4), path="fused=True")
 def lstm_lm(s):
     """Character LM: Embedding(V, d) -> LSTM(H) -> Dense(V) -> LogSoftmax, a prediction per step."""
-    return _sequence_model(s, "LSTM")
+    return _sequence_model(s, "LSTM", fused=True)
 
 
 @register("gru_lm", title="GRU char LM", sizes=_LM_SIZES, smoke=_LM_SMOKE,
           sweeps={k: {"hidden": v["hidden"]} if k == "quick" else v for k, v in _LM_SWEEPS.items()},
-          data=token_targets, matmuls=lambda s: _lm_matmuls(3, [2 * s["hidden"], s["hidden"]])(s))
+          data=token_targets, matmuls=_GRU_MATMULS, path="fused=True")
 def gru_lm(s):
     """Character LM: Embedding(V, d) -> GRU(H) -> Dense(V) -> LogSoftmax."""
+    return _sequence_model(s, "GRU", fused=True)
+
+
+# The readable path: the same LMs as md.scan over the cell, 13 (LSTM) or 16 (GRU)
+# graph nodes per step -- what a lesson runs by default.  Same sizes, same PyTorch
+# twin, so "fused vs scan" is read off one run (the "vs twin" column); the replay
+# rows are the scan with replay=True (minidl/fast/replay.py), compared with the scan.
+@register("lstm_lm_scan", title="LSTM char LM, scan path (plain)", sizes=_LM_SIZES,
+          smoke=_LM_SMOKE, sweeps=_SCAN_SWEEPS, data=token_targets, matmuls=_lm_matmuls(4), twin="lstm_lm")
+def lstm_lm_scan(s):
+    """lstm_lm with the LSTM run as md.scan over its cell (the readable twin of the fused path)."""
+    return _sequence_model(s, "LSTM")
+
+
+@register("gru_lm_scan", title="GRU char LM, scan path (plain)", sizes=_LM_SIZES,
+          smoke=_LM_SMOKE, sweeps=_SCAN_SWEEPS, data=token_targets, matmuls=_GRU_MATMULS, twin="gru_lm")
+def gru_lm_scan(s):
+    """gru_lm with the GRU run as md.scan over its cell."""
     return _sequence_model(s, "GRU")
 
 
-# The readable path: the same LMs with fused=False, i.e. md.scan over the cell:
-# 13 (LSTM) or 16 (GRU) ops per step, step 0 a graph, later steps replayed
-# (minidl/nn/replay.py).  Same sizes, same PyTorch twin, so "fused vs scan" is
-# read off one run: lstm_lm vs lstm_lm_scan.
-@register("lstm_lm_scan", title="LSTM char LM, scan path (fused=False)", sizes=_LM_SIZES,
-          smoke=_LM_SMOKE, sweeps={"smoke": {}, "quick": {}, "full": {"hidden": [64, 512]}},
-          data=token_targets, matmuls=_lm_matmuls(4))
-def lstm_lm_scan(s):
-    """lstm_lm with the LSTM run as md.scan over its cell (the readable twin of the fused path)."""
-    return _sequence_model(s, "LSTM", fused=False)
+@register("lstm_lm_replay", title="LSTM char LM, scan with replay=True", sizes=_LM_SIZES,
+          smoke=_LM_SMOKE, sweeps={"smoke": {}, "quick": {}, "full": {}}, data=token_targets,
+          matmuls=_lm_matmuls(4), path="replay=True", twin="lstm_lm_scan")
+def lstm_lm_replay(s):
+    """lstm_lm_scan with scan replay: step 0 recorded, later steps one graph node each."""
+    return _sequence_model(s, "LSTM", replay=True)
 
 
-@register("gru_lm_scan", title="GRU char LM, scan path (fused=False)", sizes=_LM_SIZES,
-          smoke=_LM_SMOKE, sweeps={"smoke": {}, "quick": {}, "full": {"hidden": [64, 512]}},
-          data=token_targets, matmuls=lambda s: _lm_matmuls(3, [2 * s["hidden"], s["hidden"]])(s))
-def gru_lm_scan(s):
-    """gru_lm with the GRU run as md.scan over its cell."""
-    return _sequence_model(s, "GRU", fused=False)
+@register("gru_lm_replay", title="GRU char LM, scan with replay=True", sizes=_LM_SIZES,
+          smoke=_LM_SMOKE, sweeps={"smoke": {}, "quick": {}, "full": {}}, data=token_targets,
+          matmuls=_GRU_MATMULS, path="replay=True", twin="gru_lm_scan")
+def gru_lm_replay(s):
+    """gru_lm_scan with scan replay."""
+    return _sequence_model(s, "GRU", replay=True)
 
 
 # ----------------------------------------------------------------------------- NER tagger
@@ -126,10 +162,10 @@ def gru_lm_scan(s):
           sweeps={"smoke": {"batch": [4]},
                   "quick": {"batch": [16, 256]},
                   "full": {"batch": [16, 256], "seq_len": [20, 100], "hidden": [128, 256]}},
-          data=token_targets, matmuls=_lm_matmuls(4))
+          data=token_targets, matmuls=_lm_matmuls(4), path="fused=True, sparse_grad=True")
 def lstm_tagger(s):
     """The course's NER model: Embedding(V, d) -> LSTM(H) -> Dense(n_tags) -> LogSoftmax."""
-    return _sequence_model(s, "LSTM")
+    return _sequence_model(s, "LSTM", sparse_grad=True, fused=True)
 
 
 # ----------------------------------------------------------------------------- small CNN

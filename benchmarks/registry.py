@@ -15,7 +15,11 @@ A benchmark model is one small function decorated with ``@register``:
 * ``data(s, rng)`` makes the (fixed) batch as NumPy arrays: ``(inputs, targets)``;
 * ``matmuls(s)``   the BLAS products one training step needs (forward and
   backward), as ``(m, k, n, count)``: ``count`` products of (m, k) @ (k, n).
-  They feed the efficiency column (see ``efficiency.py``).
+  They feed the efficiency column (see ``efficiency.py``);
+* ``path``   which code runs: "plain" (the textbook path a lesson reads) or the
+  speed switches it turns on (``fused=True``, ``sparse_grad=True``, ``replay=True``);
+* ``twin``   another model with the same sizes on another path: the tables show
+  this row's time as a ratio to the twin's (e.g. the plain scan vs the fused LSTM).
 
 Every model ends in log-probabilities (``nn.LogSoftmax``) and is trained with
 ``md.losses.nll_loss(output, targets)`` (the minidl convention for such
@@ -43,6 +47,8 @@ class ModelSpec:
     sizes: dict
     smoke: dict
     sweeps: dict = field(default_factory=dict)      # suite -> {size name: [values]}
+    path: str = "plain"               # the speed switches this model turns on, or "plain"
+    twin: str | None = None           # the model whose time this row is compared with
 
     def base_sizes(self, suite: str) -> dict:
         return dict(self.smoke if suite == "smoke" else self.sizes)
@@ -57,12 +63,12 @@ class ModelSpec:
         return points
 
 
-def register(name, *, title, sizes, smoke, data, matmuls, sweeps=None):
+def register(name, *, title, sizes, smoke, data, matmuls, sweeps=None, path="plain", twin=None):
     """Decorator: add the builder function to ``REGISTRY`` under ``name``."""
     def add(build):
         REGISTRY[name] = ModelSpec(name=name, title=title, build=build, data=data,
                                    matmuls=matmuls, sizes=sizes, smoke=smoke,
-                                   sweeps=sweeps or {})
+                                   sweeps=sweeps or {}, path=path, twin=twin)
         return build
     return add
 

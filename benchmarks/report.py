@@ -15,7 +15,7 @@ import re
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 # Fixed leading CSV columns; sizes become size_<name>, versions version_<lib>.
-CSV_COLUMNS = ["model", "title", "suite", "sweep", "sweep_value", "size_label", "framework",
+CSV_COLUMNS = ["model", "title", "path", "twin", "ratio_vs_twin", "suite", "sweep", "sweep_value", "size_label", "framework",
                "backend", "device", "dtype", "status", "reason", "median_ms", "min_ms", "max_ms",
                "q1_ms", "q3_ms", "steps_per_s", "repeats", "steps_per_repeat", "warmup",
                "torch_ms", "ratio_vs_torch", "gpu_speedup", "matmul_ms", "matmul_gflop",
@@ -91,6 +91,11 @@ def _pct(x):
     return "<1%" if x < 0.005 else f"{100 * x:.0f}%"
 
 
+def _twin(row):
+    """This row's time over its twin's (another path, same sizes), e.g. "1.52x lstm_lm"."""
+    return f"{_x(row['ratio_vs_twin'])} {row['twin']}" if row.get("ratio_vs_twin") is not None else "-"
+
+
 def _sizes_short(row):
     """Base point: all sizes; sweep point: only the size that varies."""
     if row.get("sweep"):
@@ -101,19 +106,20 @@ def _sizes_short(row):
 # ----------------------------------------------------------------------------- console
 def console_table(results: dict) -> str:
     """One line per minidl measurement, with its PyTorch twin and GPU speed-up folded in."""
-    header = ["model", "sizes", "backend", "ms/step", "min-max ms", "steps/s",
-              "torch ms", "minidl/torch", "GPU speed-up", "BLAS share", "peak MB", "torch MB"]
+    header = ["model", "path", "sizes", "backend", "ms/step", "min-max ms", "steps/s",
+              "torch ms", "minidl/torch", "vs twin", "GPU speed-up", "BLAS share", "peak MB", "torch MB"]
     lines = [header]
     for r in results["rows"]:
         if r["framework"] != "minidl":
             continue
         if r["status"] != "ok":
-            lines.append([r["model"], _sizes_short(r), r["backend"], f"{r['status']}: {r['reason']}"])
+            lines.append([r["model"], r.get("path", "plain"), _sizes_short(r), r["backend"],
+                          f"{r['status']}: {r['reason']}"])
             continue
-        lines.append([r["model"], _sizes_short(r), r["backend"],
+        lines.append([r["model"], r.get("path", "plain"), _sizes_short(r), r["backend"],
                       _ms(r["median_ms"]) + (" ~" if r.get("noisy") else ""),
                       f"{_ms(r['min_ms'])}-{_ms(r['max_ms'])}", f"{r['steps_per_s']:.1f}",
-                      _ms(r.get("torch_ms")), _x(r.get("ratio_vs_torch")),
+                      _ms(r.get("torch_ms")), _x(r.get("ratio_vs_torch")), _twin(r),
                       _x(r.get("gpu_speedup")), _pct(r.get("efficiency")),
                       _mb(r.get("peak_mb")), _mb(r.get("torch_peak_mb"))])
     widths = [max(len(line[i]) for line in lines if len(line) > i and len(line) == len(header))
@@ -121,7 +127,7 @@ def console_table(results: dict) -> str:
     out = []
     for line in lines:
         if len(line) < len(header):        # an unavailable/error row: let the reason run on
-            out.append("  ".join(c.ljust(w) for c, w in zip(line[:3], widths)) + "  " + line[3])
+            out.append("  ".join(c.ljust(w) for c, w in zip(line[:4], widths)) + "  " + line[4])
         else:
             out.append("  ".join(c.ljust(w) for c, w in zip(line, widths)))
     out.insert(1, "-" * max(len(s) for s in out))
@@ -152,14 +158,17 @@ def readme_table(results: dict, include_sweeps: bool = False) -> str:
     has_torch = any(r.get("torch_ms") is not None for r in rows)
     has_gpu = any(r.get("gpu_speedup") is not None for r in rows)
     has_mem = any(r.get("peak_mb") is not None for r in rows)
-    head = ["Model", "Sizes", "Backend", "minidl ms/step"]
+    has_twin = any(r.get("ratio_vs_twin") is not None for r in rows)
+    head = ["Model", "Path", "Sizes", "Backend", "minidl ms/step"]
     head += ["PyTorch ms/step", "minidl / PyTorch"] if has_torch else []
+    head += ["vs twin"] if has_twin else []
     head += ["GPU speed-up"] if has_gpu else []
     head += ["BLAS share"]
     head += ["minidl peak MB"] + (["PyTorch peak MB"] if has_torch else []) if has_mem else []
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
-        cells = [r["model"], _sizes_short(r) if include_sweeps else r["size_label"], r["backend"]]
+        cells = [r["model"], f"`{r.get('path', 'plain')}`", _sizes_short(r) if include_sweeps else r["size_label"],
+                 r["backend"]]
         if r["status"] != "ok":
             cells.append(f"{r['status']}: {_md_escape(r['reason'])}")
             cells += [""] * (len(head) - len(cells))
@@ -167,6 +176,8 @@ def readme_table(results: dict, include_sweeps: bool = False) -> str:
             cells.append(_ms(r["median_ms"]) + (" ~" if r.get("noisy") else ""))
             if has_torch:
                 cells += [_ms(r.get("torch_ms")), _x(r.get("ratio_vs_torch"))]
+            if has_twin:
+                cells.append(_twin(r))
             if has_gpu:
                 cells.append(_x(r.get("gpu_speedup")))
             cells.append(_pct(r.get("efficiency")))
@@ -176,7 +187,9 @@ def readme_table(results: dict, include_sweeps: bool = False) -> str:
         lines.append("| " + " | ".join(cells) + " |")
     foot = [f"Measured on {machine_line(results)}.",
             "Times are the median of interleaved repeats after warm-up (float32, one SGD step: "
-            "forward + backward + update). *BLAS share*: time of the step's matmuls alone / step time. "
+            "forward + backward + update). *Path*: `plain` is the textbook code a lesson reads; "
+            "otherwise the speed switches the model turns on (minidl/fast/). *vs twin*: this row's "
+            "time over the named model's, the same sizes on another path. *BLAS share*: time of the step's matmuls alone / step time. "
             "*Peak MB*: the most memory one step's own allocations held at once (activations, "
             "gradients, temporaries; not the parameters), see benchmarks/memory.py. "
             "*~*: unsteady repeats (IQR over 20 % of the median): the machine was busy. "

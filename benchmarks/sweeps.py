@@ -99,7 +99,7 @@ def _describe(exc):
 def measure_point(name, sweep, sizes, backends, compare_torch, suite, common):
     """Rows for one model at one set of sizes (one row per runner)."""
     spec = REGISTRY[name]
-    base = dict(common, model=name, title=spec.title, sweep=sweep,
+    base = dict(common, model=name, title=spec.title, path=spec.path, twin=spec.twin, sweep=sweep,
                 sweep_value=sizes[sweep] if sweep else None, sizes=dict(sizes),
                 size_label=size_label(sizes), dtype=DTYPE)
     runners, failed = _runners(name, sizes, backends, compare_torch)
@@ -161,7 +161,8 @@ def add_comparisons(rows):
     """Fill ``torch_ms``/``ratio_vs_torch``/``torch_peak_mb`` and ``gpu_speedup`` from rows of the same point.
 
     ratio_vs_torch = minidl time / PyTorch time on the matching device (> 1: minidl slower);
-    gpu_speedup    = this framework's CPU time / its GPU time (> 1: the GPU is faster).
+    gpu_speedup    = this framework's CPU time / its GPU time (> 1: the GPU is faster);
+    ratio_vs_twin  = this model's time / its twin model's (another path, same sizes and device).
     """
     ok = {(r["model"], r["size_label"], r["framework"], r["backend"]): r
           for r in rows if r["status"] == "ok"}
@@ -178,6 +179,10 @@ def add_comparisons(rows):
             c = ok.get((model, sizes, framework, cpu_of[dev]))
             if c is not None:
                 r["gpu_speedup"] = c["median_ms"] / r["median_ms"]
+        if r.get("twin"):
+            t = ok.get((r["twin"], sizes, framework, dev))
+            if t is not None:
+                r["ratio_vs_twin"] = r["median_ms"] / t["median_ms"]
     return rows
 
 

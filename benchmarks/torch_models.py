@@ -103,8 +103,9 @@ def cnn(torch, s):
 
 TORCH_BUILDERS = {"cnn": cnn, "mlp": mlp, "embed_mean": embed_mean, "lstm_lm": lstm_lm,
                   "gru_lm": gru_lm, "lstm_tagger": lstm_tagger,
-                  # minidl's scan-path twins are the same model for PyTorch
-                  "lstm_lm_scan": lstm_lm, "gru_lm_scan": gru_lm}
+                  # minidl's other paths (plain, replay) are the same model for PyTorch
+                  "embed_mean_dense": embed_mean, "lstm_lm_scan": lstm_lm, "gru_lm_scan": gru_lm,
+                  "lstm_lm_replay": lstm_lm, "gru_lm_replay": gru_lm}
 
 
 def torch_device(backend_name: str) -> str | None:

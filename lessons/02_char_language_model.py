@@ -80,13 +80,15 @@ L.show("scan over a GRUCell", f"xs {x_demo.shape} -> ys {ys.shape}, final carry 
 
 # %% [markdown]
 # ## 3b. The same numbers, faster: `fused=True`
-# Scanning runs the cell's ~16 small ops at every time step (the layer records
-# step 0's graph and replays it for the rest: minidl/nn/replay.py, a speed trick
-# that changes no number).  `nn.GRU(n, fused=True)` runs the
-# very same equations on the very same `cell.W`, `cell.b` as ONE Function for the
-# whole sequence, with a hand-written backward through time
-# (`minidl/ops/fused_rnn.py`; tests/test_fused_rnn.py proves the two equal in value
-# and every gradient).  We check it here once, then train with it.
+# Scanning runs the cell's ~16 small ops at every time step, each one a node of
+# the graph that backward walks.  `nn.GRU(n, fused=True)` switches on a speed
+# trick from minidl's speed wing (`minidl/fast/`): the very same equations on the
+# very same `cell.W`, `cell.b` as ONE Function for the whole sequence, with a
+# hand-written backward through time (`minidl/fast/fused_rnn.py`;
+# tests/test_fused_rnn.py proves the two equal in value and every gradient).  What
+# it buys: the input projections of all 64 steps become one matrix product, and
+# autograd walks one node instead of about a thousand.  We check it here once,
+# then train with it.
 
 # %%
 readable, fused = nn.GRU(32), nn.GRU(32, fused=True)

@@ -183,7 +183,7 @@ def test_readme_table_renders_markdown_from_json(tmp_path, capsys):
     text = capsys.readouterr().out
     lines = text.splitlines()
     assert lines[0].startswith("| Model |") and set(lines[1]) <= set("|-")
-    assert "| mlp | batch=128 | numpy | 3.2 | 2.5 | 1.28x |" in text
+    assert "| mlp | `plain` | batch=128 | numpy | 3.2 | 2.5 | 1.28x |" in text
     assert "batch=512" not in text                      # sweep points stay in the plots
     assert "error: ValueError: shapes \\| do not fit" in text      # escaped for Markdown
     assert "Some CPU" in text                           # the device the numbers came from
@@ -198,7 +198,7 @@ def test_readme_update_replaces_only_the_marked_block(tmp_path):
     text = readme.read_text()
     assert text.startswith(before + report.START + "\n| Model |")
     assert text.endswith(report.END + after)
-    assert "old table" not in text and "| mlp | batch=128 |" in text
+    assert "old table" not in text and "| mlp | `plain` | batch=128 |" in text
     # running it again is idempotent
     assert cli.main(["readme-table", str(_results_file(tmp_path)), "--update", str(readme)]) == 0
     assert readme.read_text() == text
@@ -301,3 +301,16 @@ def test_a_model_without_sweeps_still_gets_its_point_in_the_relative_plots(tmp_p
                                 "ratio", tmp_path / "ratio.png")
     assert path.exists()
     assert any(a == ([1.0], [1.7]) for a, _ in drawn)
+
+
+def test_each_row_names_its_path_and_a_twin_row_its_ratio(tmp_path, no_torch):
+    """The plain scan row is compared with its fused twin, measured in the same run."""
+    _, results = _run(tmp_path, "--models", "lstm_lm,lstm_lm_scan,embed_mean", "--backends", "numpy",
+                      "--no-plots")
+    rows = {r["model"]: r for r in results["rows"] if not r["sweep"]}
+    assert rows["lstm_lm"]["path"] == "fused=True" and rows["lstm_lm_scan"]["path"] == "plain"
+    assert rows["embed_mean"]["path"] == "sparse_grad=True"
+    assert rows["lstm_lm_scan"]["twin"] == "lstm_lm"
+    want = rows["lstm_lm_scan"]["median_ms"] / rows["lstm_lm"]["median_ms"]
+    assert rows["lstm_lm_scan"]["ratio_vs_twin"] == pytest.approx(want)
+    assert "ratio_vs_twin" not in rows["lstm_lm"]

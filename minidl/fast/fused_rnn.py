@@ -1,10 +1,13 @@
 """Fused whole-sequence LSTM and GRU: one Function per sequence, BPTT written by hand.
 
-``nn.LSTM``/``nn.GRU`` can run their cell through ``md.scan`` (readable: every
-step is ~20 small graph nodes and autograd does BPTT), or through the two
-Functions below (fast: ONE graph node for the whole sequence).  Same maths,
-same parameters (the cell's ``W`` and ``b``), and tests/test_fused_rnn.py
-proves the two agree in value and in every gradient.  Where the speed comes from:
+``nn.LSTM``/``nn.GRU`` run their cell through ``md.scan`` by default (readable:
+every step is ~15 small graph nodes and autograd does BPTT), or, with
+``fused=True``, through the two Functions below (fast: ONE graph node for the
+whole sequence).  Same maths, same parameters (the cell's ``W`` and ``b``), and
+tests/test_fused_rnn.py proves the two agree in value and in every gradient.
+Measured (benchmarks/, char LM B = 32, T = 64, H = 256, one thread): a training
+step is 1.45x (LSTM) and 1.78x (GRU) faster than the plain scan.  Where the
+speed comes from:
 
 * the input projections x_t @ W[H:] + b of ALL steps are one big matmul
   (T*B, D) @ (D, nH) before the loop; only h_{t-1} @ W[:H] is left per step;
