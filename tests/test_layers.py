@@ -160,3 +160,14 @@ def test_dense_gradient(backend_name):
         layer = nn.Dense(3)
     check(layer, _x((2, 4)))
     assert layer.W.dtype == np.float64          # built inside the float64 check
+
+
+def test_buffers_are_listed_by_dotted_name_and_kept_off_the_parameters():
+    model = nn.Serial(nn.Dense(4), nn.BatchNorm(), nn.Serial(nn.BatchNorm(n_channels=4)))
+    model(md.tensor(np.random.default_rng(0).normal(size=(8, 3))))
+    names = [n for n, _ in model.named_buffers()]
+    assert names == ["1.running_mean", "1.running_var", "2.0.running_mean", "2.0.running_var"]
+    assert not any("running" in n for n, _ in model.named_parameters())
+    bn = model[1]
+    assert np.abs(bn.running_mean).max() > 0                   # the training step updated it ...
+    assert dict(model.named_buffers())["1.running_mean"] is bn.running_mean   # ... and the registry follows

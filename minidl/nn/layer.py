@@ -5,6 +5,9 @@ A layer is a function with state.  Assigning a ``Parameter`` or another
 
     model.parameters()          every Parameter below this layer, in order;
     model.named_parameters()    ("0.W", W), ("0.b", b), ... stable dotted names;
+    model.named_buffers()       state that is not learned by gradient but belongs to
+                                the model (BatchNorm's running statistics): saved by
+                                md.save, moved by .to(), never seen by an optimizer;
     model.train() / .eval()     switch Dropout and friends everywhere below;
     model.to("cupy")            move every parameter to another backend;
     print(model)                a Trax-style tree: Serial[ Embedding_1000_32, Mean, Dense_2 ].
@@ -33,7 +36,7 @@ def parameter(np_array) -> Parameter:
     return Parameter(tensor(np_array).data)
 
 
-_RESERVED = ("_params", "_layers")     # what Layer.__init__ sets up: the registries
+_RESERVED = ("_params", "_layers", "_buffers")     # what Layer.__init__ sets up: the registries
 
 
 def _check_attribute_name(layer, name, value):
@@ -55,6 +58,7 @@ class Layer:
     def __init__(self):
         object.__setattr__(self, "_params", {})
         object.__setattr__(self, "_layers", {})
+        object.__setattr__(self, "_buffers", {})
         object.__setattr__(self, "training", True)
 
     # --- registration happens on assignment
@@ -63,7 +67,9 @@ class Layer:
             raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() "
                                "before assigning attributes")
         _check_attribute_name(self, name, value)
-        if isinstance(value, Parameter):
+        if name in self._buffers:                 # a new value for a registered buffer
+            self._buffers[name] = value
+        elif isinstance(value, Parameter):
             self._params[name] = value
             value.name = value.name or f"{type(self).__name__}.{name}"
         elif isinstance(value, Layer):
@@ -72,6 +78,27 @@ class Layer:
             self._params.pop(name, None)
             self._layers.pop(name, None)
         object.__setattr__(self, name, value)
+
+    def register_buffer(self, name: str, array):
+        """Keep ``array`` (a backend array) as the layer's state ``name``: an attribute like
+        any other, listed by ``named_buffers()``, saved with the model and moved by ``.to()``."""
+        self._buffers[name] = array
+        object.__setattr__(self, name, array)
+
+    def named_buffers(self, prefix: str = ""):
+        """Yield (dotted name, array) for every buffer below this layer, depth first."""
+        seen = set()
+        for name, layer in [("", self)] + [(n + ".", s) for n, s in self._named_sublayers("")]:
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            for b, array in layer._buffers.items():
+                yield prefix + name + b, array
+
+    def _named_sublayers(self, prefix):
+        for name, layer in self._layers.items():
+            yield prefix + name, layer
+            yield from layer._named_sublayers(prefix + name + ".")
 
     def add_layer(self, name: str, layer: "Layer"):
         """Register a sublayer under ``name`` (used by combinators: "0", "1", ...)."""
@@ -124,9 +151,12 @@ class Layer:
         return self.train(False)
 
     def to(self, name: str):
-        """Move every parameter to backend ``name`` in place (gradients are dropped)."""
+        """Move every parameter and buffer to backend ``name`` in place (gradients are dropped)."""
         for p in self.parameters():
             p.data, p.grad = backend.to_backend(p.data, name), None
+        for layer in [self] + [s for _, s in self._named_sublayers("")]:
+            for b, array in list(layer._buffers.items()):
+                setattr(layer, b, backend.to_backend(array, name))
         return self
 
     # --- describing

@@ -35,9 +35,9 @@ Two ways to compute the training-mode forward, the same numbers:
   by itself -- readable, ~20 graph nodes, slower.
 tests/test_conv_layers.py proves the two equal in value and every gradient.
 
-Note: ``md.save`` stores parameters only, so gamma and beta are saved and the
-running statistics are not; re-estimate them (a few training-mode forward
-passes under ``no_grad``) after loading, or evaluate in training mode.
+The running statistics are the layer's *buffers* (``named_buffers()``): not
+learned by gradient, but part of the model, so ``md.save`` keeps them and
+``.to()`` moves them with the parameters.
 """
 from __future__ import annotations
 
@@ -71,8 +71,8 @@ class BatchNorm(Layer):
         self.gamma = parameter(np.ones(self.n_channels))
         self.beta = parameter(init.zeros(self.n_channels))
         xp = backend.xp_of(self.gamma.data)
-        self.running_mean = xp.zeros(self.n_channels, dtype=self.gamma.dtype)
-        self.running_var = xp.ones(self.n_channels, dtype=self.gamma.dtype)
+        self.register_buffer("running_mean", xp.zeros(self.n_channels, dtype=self.gamma.dtype))
+        self.register_buffer("running_var", xp.ones(self.n_channels, dtype=self.gamma.dtype))
         self.built = True
 
     def forward(self, x):
@@ -105,13 +105,6 @@ class BatchNorm(Layer):
             self.running_mean = (1 - k) * self.running_mean + k * mu.astype(self.running_mean.dtype)
             self.running_var = (1 - k) * self.running_var + k * (var * (m / (m - 1))).astype(
                 self.running_var.dtype)
-
-    def to(self, name: str):
-        super().to(name)
-        if self.built:
-            self.running_mean = backend.to_backend(self.running_mean, name)
-            self.running_var = backend.to_backend(self.running_var, name)
-        return self
 
 
 def batch_norm_simple(x, gamma, beta, eps: float = 1e-5):
