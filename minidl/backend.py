@@ -147,7 +147,7 @@ def name_of(a) -> str:
 
 @contextlib.contextmanager
 def _cupy_stand_in(module):
-    """Test seam, used only by tests/conftest.py: inside the block ``module`` IS the cupy backend.
+    """Test seam, used only by the tests (tests/conftest.py): inside the block ``module`` IS the cupy backend.
 
     CI has no GPU, so the test suite runs its CuPy cases on a strict CPU stand-in
     (tests/strict_cupy/) whose arrays refuse implicit conversion to NumPy as CuPy's
