@@ -93,7 +93,7 @@ def test_reductions_and_indexing_give_device_scalars(d):
         json.dumps({"loss": s})                                       # NumPy's float64 would pass
     with pytest.raises(TypeError):
         ["a", "b", "c"][d[0].argmax()]                                # no __index__, as CuPy
-    with pytest.raises(TypeError, match="only 0-dimensional arrays"):
+    with pytest.raises(TypeError, match="only (0-dimensional|size-1|length-1) arrays"):
         float(d)                                                      # float(d.get()): NumPy's rule
 
 
@@ -129,8 +129,8 @@ def test_ufunc_methods_are_the_ones_cupy_has():
 def test_only_names_cupy_has():
     for missing in ("errstate", "ElementwiseKernel", "seterr", "add_docstring"):
         assert not hasattr(scp, missing), missing
-    for name in sorted(scp._NUMPY_NAMES):                            # each listed name resolves
-        getattr(scp, name)
+    for name in sorted(scp._NUMPY_NAMES & set(dir(np))):            # each listed name resolves
+        getattr(scp, name)                                            # (the installed NumPy's names)
     assert isinstance(scp.random.RandomState(0).random_sample((2,)), scp.ndarray)
     assert scp.cuda.runtime.getDeviceCount() == 1
     scp.cuda.Device().synchronize()

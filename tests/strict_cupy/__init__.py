@@ -7,7 +7,8 @@ test seam ``minidl.backend._cupy_stand_in``) and the ``cupy`` case of the
 ``backend_name``/``xp`` fixtures runs here.  Like array-api-strict for scikit-learn
 and SciPy, it refuses what a GPU array refuses, so the bugs that only show on a
 GPU show in CI.  Its arrays (``ndarray``, backed by a NumPy array) behave as
-CuPy 14's do (cupy/_core/core.pyx, _kernel.pyx, _routines_indexing.pyx):
+CuPy's do, as read in CuPy's source (v15 development branch: cupy/_core/core.pyx,
+_kernel.pyx, _scalar.pyx, _routines_indexing.pyx):
 
 * no implicit conversion to NumPy: ``np.asarray(d)``, ``np.array(d)``, ``np.testing.*(d, ...)``,
   matplotlib, ``np.array([d0, d1])`` raise CuPy's ``TypeError: Implicit conversion to a
@@ -92,7 +93,7 @@ def is_available():
     return True
 
 
-# The NumPy names CuPy 14 also has at its top level (from cupy/__init__.py), looked up lazily below.
+# The NumPy names CuPy also has at its top level (from its cupy/__init__.py), looked up lazily below.
 # NumPy-only names (errstate, add_docstring, ...) are missing here as they are on CuPy.
 _NUMPY_NAMES = set("""
 abs absolute acos acosh add all allclose amax amin angle any append apply_along_axis apply_over_axes arange

@@ -227,15 +227,21 @@ def _operators():
         setattr(ndarray, f"__r{name}__", rop)
         setattr(ndarray, f"__i{name}__", iop)
     ndarray.__divmod__ = lambda self, other: np.divmod(self, other)
-    for name, uf in [("lt", np.less), ("le", np.less_equal), ("gt", np.greater), ("ge", np.greater_equal)]:
-        setattr(ndarray, f"__{name}__", lambda self, other, uf=uf: uf(self, other))
 
-    def eq(self, other, uf=np.equal, fill=np.zeros):
-        if other is None or type(other).__eq__ is object.__eq__:   # never equal to an element (CuPy)
-            return ndarray._of(fill(self.shape, dtype=bool))
-        return uf(self, other)
-    ndarray.__eq__ = eq
-    ndarray.__ne__ = lambda self, other: eq(self, other, np.not_equal, np.ones)
+    def compare(uf, fill=None):
+        def op(self, other):
+            if not isinstance(other, ndarray):
+                if _defers_to(self, other):
+                    return NotImplemented
+                if isinstance(other, np.ndarray) and other.ndim == 0:
+                    other = other.item()                      # CuPy compares with a host 0-d as a scalar
+                if fill and (other is None or type(other).__eq__ is object.__eq__):
+                    return ndarray._of(fill(self.shape, dtype=bool))   # == None: never equal (CuPy)
+            return uf(self, other)
+        return op
+    for name, uf, fill in [("lt", np.less, None), ("le", np.less_equal, None), ("gt", np.greater, None),
+                           ("ge", np.greater_equal, None), ("eq", np.equal, np.zeros), ("ne", np.not_equal, np.ones)]:
+        setattr(ndarray, f"__{name}__", compare(uf, fill))
     for name, uf in [("neg", np.negative), ("pos", np.positive), ("abs", np.absolute), ("invert", np.invert)]:
         setattr(ndarray, f"__{name}__", lambda self, uf=uf: uf(self))
 
