@@ -1,9 +1,10 @@
-"""Command line: ``python -m benchmarks run | list | readme-table``.
+"""Command line: ``python -m benchmarks run | list | readme-table | gpu-check``.
 
     python -m benchmarks run --suite quick --compare torch        # NumPy (and CuPy if usable) vs PyTorch
     python -m benchmarks run --suite smoke --models mlp --out /tmp/b
     python -m benchmarks list                                      # models, sizes, sweeps
     python -m benchmarks readme-table bench-out/results.json --update README.md
+    python -m benchmarks gpu-check                                 # on a GPU machine: the checklist (gpu_check.py)
 
 ``run`` writes results.json, results.csv and the PNG plots under ``--out``
 (default ``bench-out/``, git-ignored) and prints the table.
@@ -110,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"replace the text between {START} and {END} in this file")
     t.add_argument("--sweeps", action="store_true", help="include the sweep points too")
     t.set_defaults(fn=cmd_readme_table)
+
+    from . import gpu_check                  # standard library only at import time, like this file
+    gpu_check.add_parser(sub)
     return p
 
 

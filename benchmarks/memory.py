@@ -103,7 +103,8 @@ def _torch_cuda_peak(step) -> int:
 
 
 def _cupy_peak(step) -> int:
-    cp = importlib.import_module("cupy")
+    from minidl import backend
+    cp = backend.module("cupy")
 
     class LiveBytes(cp.cuda.MemoryHook):
         name = "minidl-benchmark-live-bytes"

@@ -44,10 +44,12 @@ def synchronizer(framework: str, device: str):
     ``framework`` is "minidl" or "torch"; ``device`` the backend ("numpy",
     "cupy") or torch device ("cpu", "cuda").  CPU work is synchronous, so CPU
     runners get a no-op.  CuPy and torch are imported lazily: this module must
-    import on a machine that has neither.
+    import on a machine that has neither.  CuPy comes from minidl's backend (the
+    one place that finds it), which raises with the reason when it is unusable.
     """
     if device == "cupy":
-        cp = importlib.import_module("cupy")
+        from minidl import backend
+        cp = backend.module("cupy")
         return lambda: cp.cuda.Device().synchronize()
     if framework == "torch" and device.startswith("cuda"):
         torch = importlib.import_module("torch")

@@ -115,7 +115,7 @@ take = np.arange(min(64, X_sent.nnz))
 loss = check.loss(X_sent.rows[take], X_sent.cols[take], X_sent.values[take])
 loss.backward()
 hand = G.hand_gradients(check, X_sent.rows[take], X_sent.cols[take], X_sent.values[take])
-worst = max(float(np.abs(p_.grad - h).max()) for p_, h in zip(
+worst = max(float(np.abs(md.backend.asnumpy(p_.grad) - h).max()) for p_, h in zip(   # hand: NumPy
     (check.w.W, check.w_tilde.W, check.b.W, check.b_tilde.W), hand))
 L.show("autograd vs the hand-derived gradient", f"largest difference over w, w~, b, b~: {worst:.2e} (float32)")
 

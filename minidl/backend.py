@@ -145,6 +145,28 @@ def name_of(a) -> str:
     return "cupy" if xp_of(a) is not np else "numpy"
 
 
+@contextlib.contextmanager
+def _cupy_stand_in(module):
+    """Test seam, used only by the tests (tests/conftest.py): inside the block ``module`` IS the cupy backend.
+
+    CI has no GPU, so the test suite runs its CuPy cases on a strict CPU stand-in
+    (tests/strict_cupy/) whose arrays refuse implicit conversion to NumPy as CuPy's
+    do.  Inside the block everything that asks for CuPy sees ``module`` as if the
+    probe had found a GPU: ``use``/``using("cupy")``, ``available_backends()``,
+    ``module("cupy")``, ``xp_of``, ``asnumpy``.  The probe's own verdict comes back after.
+    """
+    global _cupy, _cupy_error
+    _probe_cupy()
+    saved = _cupy, _cupy_error
+    _cupy, _cupy_error = module, None
+    _state["device_rng"].pop("cupy", None)      # a generator of the real CuPy must not leak in, nor out
+    try:
+        yield module
+    finally:
+        _cupy, _cupy_error = saved
+        _state["device_rng"].pop("cupy", None)
+
+
 # ----------------------------------------------------------------------------- dtypes
 def get_default_dtype():
     return _dtype.get()

@@ -1,8 +1,16 @@
 """Shared fixtures.
 
-``backend_name`` parametrizes a test over every backend: "numpy" always, "cupy"
-when CuPy and a GPU work (otherwise that case is skipped with the reason), so one
-test file serves both backends.  Each case runs with a fresh seed.
+``backend_name`` parametrizes a test over both backends, "numpy" and "cupy", so one
+test file serves both.  The "cupy" case runs on real CuPy when CuPy and a GPU work;
+otherwise (CI, laptops) on the strict CuPy stand-in of tests/strict_cupy/, whose
+arrays refuse implicit conversion to NumPy as CuPy's do, so the GPU path is tested
+on every run.  ``MINIDL_CUPY_TESTS`` picks, for the whole run:
+
+    auto      (default) real CuPy when it works, else the stand-in
+    gpu       real CuPy or fail: what ``python -m benchmarks gpu-check`` runs
+    stand-in  the stand-in even on a GPU machine (to reproduce CI there)
+
+``-m cupy`` selects the CuPy tests, ``-m "not cupy"`` leaves them out.  Each case runs with a fresh seed.
 """
 import contextlib
 import os
@@ -13,6 +21,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 import minidl as md
+import strict_cupy                       # tests/strict_cupy/: the CuPy stand-in
 from minidl import backend
 
 # The backend fixture only selects a backend, so reusing it across hypothesis
@@ -22,22 +31,64 @@ settings.register_profile("minidl", deadline=None, max_examples=25,
 settings.load_profile("minidl")
 
 
+CUPY_TESTS = ("auto", "gpu", "stand-in")
+
+
+def cupy_tests_mode() -> str:
+    mode = os.environ.get("MINIDL_CUPY_TESTS", "auto")
+    if mode not in CUPY_TESTS:
+        raise pytest.UsageError(f"MINIDL_CUPY_TESTS={mode!r}; expected one of {', '.join(CUPY_TESTS)}")
+    return mode
+
+
+def on_stand_in() -> bool:
+    """True while the cupy backend is the stand-in (a test that needs real kernels skips then)."""
+    return backend.cupy_unavailable_reason() is None and backend.module("cupy") is strict_cupy
+
+
+@contextlib.contextmanager
+def cupy_backend():
+    """Make a cupy backend available for the block and give its module: real CuPy or the stand-in."""
+    mode, reason = cupy_tests_mode(), backend.cupy_unavailable_reason()
+    if mode == "gpu" and reason:
+        pytest.fail(f"MINIDL_CUPY_TESTS=gpu but the cupy backend is unavailable: {reason}")
+    if mode == "stand-in" or reason:
+        with backend._cupy_stand_in(strict_cupy):
+            yield strict_cupy
+    else:
+        yield backend.module("cupy")
+
+
 @pytest.fixture(params=["numpy", "cupy"])
 def backend_name(request):
     name = request.param
-    if name == "cupy":
-        reason = backend.cupy_unavailable_reason()
-        if reason:
-            pytest.skip(f"cupy backend unavailable: {reason}")
-    with md.using(name):
-        md.seed(0)
-        yield name
+    with cupy_backend() if name == "cupy" else contextlib.nullcontext():
+        with md.using(name):
+            md.seed(0)
+            yield name
 
 
 @pytest.fixture
 def xp(backend_name):
     """The array module of the backend under test."""
     return backend.module(backend_name)
+
+
+@pytest.fixture
+def cp():
+    """The cupy module (real, or the stand-in) for a test that pairs numpy with cupy itself."""
+    with cupy_backend() as module:
+        md.seed(0)
+        yield module
+
+
+def pytest_collection_modifyitems(items):
+    """Mark every CuPy test ``cupy`` (the cupy case of ``backend_name``/``xp``, and the users of ``cp``):
+    ``pytest -m cupy`` is the GPU checklist's selection, ``-m "not cupy"`` leaves them out."""
+    for item in items:
+        spec = getattr(item, "callspec", None)
+        if "cp" in item.fixturenames or (spec is not None and spec.params.get("backend_name") == "cupy"):
+            item.add_marker(pytest.mark.cupy)
 
 
 @pytest.fixture(autouse=True)

@@ -61,9 +61,7 @@ def test_default_dtype_context():
         md.set_default_dtype("int32")
 
 
-def test_numpy_and_cupy_agree_on_forward_and_backward():
-    if "cupy" not in md.available_backends():
-        pytest.skip(f"needs CuPy and a GPU: {backend.cupy_unavailable_reason()}")
+def test_numpy_and_cupy_agree_on_forward_and_backward(cp):
     from minidl import nn
     results = []
     for name in ("numpy", "cupy"):
@@ -78,9 +76,7 @@ def test_numpy_and_cupy_agree_on_forward_and_backward():
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-4, atol=1e-6)
 
 
-def test_tensor_to_moves_between_backends():
-    if "cupy" not in md.available_backends():
-        pytest.skip(f"needs CuPy and a GPU: {backend.cupy_unavailable_reason()}")
+def test_tensor_to_moves_between_backends(cp):
     x = md.tensor([1.0, 2.0]).to("cupy")
     assert x.backend == "cupy"
     assert x.to("numpy").backend == "numpy"

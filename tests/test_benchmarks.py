@@ -118,6 +118,18 @@ def test_cupy_backend_runs_or_skips_cleanly(tmp_path, no_torch):
         assert any("gpu_speedup" in r for r in results["rows"] if r["backend"] == "cupy")
 
 
+def test_the_gpu_rows_on_the_cupy_backend(cp, tmp_path, no_torch, monkeypatch):
+    """The cupy half of a run: on a GPU, or on the CPU stand-in in CI (where its device arrays
+    must never reach the JSON or the table); times only, so the stand-in's are meaningless."""
+    if backend.cupy_unavailable_reason() is None and cp.__name__ == "strict_cupy":
+        # environment.gpu_name imports cupy itself, which the stand-in is not; it names the device only
+        monkeypatch.setattr(environment, "gpu_name", lambda: "strict CuPy stand-in")
+    _, results = _run(tmp_path, "--models", "mlp,lstm_lm,lstm_tagger", "--backends", "numpy,cupy", "--no-plots")
+    gpu = [r for r in results["rows"] if r["backend"] == "cupy"]
+    assert {r["model"] for r in gpu} == {"mlp", "lstm_lm", "lstm_tagger"}
+    assert all(r["status"] == "ok" and _positive_finite(r["gpu_speedup"]) for r in gpu), gpu
+
+
 # ----------------------------------------------------------------------------- broken models
 def _fake_spec(name, build):
     return ModelSpec(name=name, title=name, build=build, data=registry.features,
@@ -252,7 +264,7 @@ def test_cpu_synchronizer_is_a_no_op_and_gpu_ones_need_their_library():
     timing.synchronizer("minidl", "numpy")()
     timing.synchronizer("torch", "cpu")()
     if backend.cupy_unavailable_reason():
-        with pytest.raises(ImportError):
+        with pytest.raises(RuntimeError, match="cannot use the 'cupy' backend"):
             timing.synchronizer("minidl", "cupy")
 
 

@@ -150,6 +150,78 @@ def test_every_numpy_step_function_has_a_cupy_kernel_twin():
         assert callable(getattr(fused_rnn, name))
 
 
+def _both(cp, *host):
+    """Host arrays and their device copies (the twin runs on the first, the kernel on the second)."""
+    return [a.copy() for a in host], [cp.asarray(a) for a in host]
+
+
+def _assert_same(cp, host, device, tol):
+    for h, d in zip(host, device):
+        np.testing.assert_allclose(cp.asnumpy(d), h, **tol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_each_cupy_kernel_equals_its_numpy_twin_step_by_step(cp, dtype):
+    """One step of each kernel against its NumPy twin, on the same numbers, every array it writes.
+
+    On a GPU this is the kernels' own check (the sequence tests above check them only
+    through whole sequences); on the CPU stand-in there are no kernels, so it checks
+    that the twins compute the same on device arrays as on host arrays.
+    """
+    rng = np.random.default_rng(0)
+    Bk, Hk = 3, 5
+    tol = dict(rtol=2e-5, atol=2e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-14)
+
+    def draw(*shapes):
+        return [(2 * rng.standard_normal(s)).astype(dtype) for s in shapes]
+
+    # LSTM forward: gates (pre-activations in, activations out), c, tanh(c), h
+    gates, c_prev = draw((Bk, 4 * Hk), (Bk, Hk))
+    hs, ds = _both(cp, gates, c_prev, *np.zeros((3, Bk, Hk), dtype))
+    fused_rnn.lstm_forward(*hs)
+    fused_rnn.lstm_forward(*ds)
+    _assert_same(cp, hs, ds, tol)
+    # LSTM backward from those activations: dz (pre-activations) and dc_prev
+    gates, c_prev, _, tanh_c, _ = hs
+    dh, dc_next = draw((Bk, Hk), (Bk, Hk))
+    local = np.empty_like(gates)
+    o_dtanh = fused_rnn.lstm_backward_factors(gates, tanh_c, local)     # the twin wants them precomputed
+    host = [local, np.empty_like(c_prev)]
+    fused_rnn.lstm_backward(gates, c_prev, tanh_c, dh, dc_next, *host, o_dtanh=o_dtanh, scratch=np.empty_like(gates))
+    device = [cp.zeros_like(cp.asarray(a)) for a in host]
+    d_in = [cp.asarray(a) for a in (gates, c_prev, tanh_c, dh, dc_next)]
+    if fused_rnn.lstm_backward_factors(d_in[0], d_in[2], cp.empty_like(d_in[0])) is None:
+        fused_rnn.lstm_backward(*d_in, *device)                         # the kernel: no factors needed
+    else:                                                               # the stand-in: the twin again
+        local_d = cp.empty_like(d_in[0])
+        o_d = fused_rnn.lstm_backward_factors(d_in[0], d_in[2], local_d)
+        device[0] = local_d
+        fused_rnn.lstm_backward(*d_in, *device, o_dtanh=o_d, scratch=cp.empty_like(d_in[0]))
+    _assert_same(cp, host, device, tol)
+
+    # GRU forward, part 1 then part 2: gates [u|r|h'] in place, rh, then h
+    gates, h_prev = draw((Bk, 3 * Hk), (Bk, Hk))
+    hs, ds = _both(cp, gates, h_prev, np.zeros((Bk, Hk), dtype))
+    fused_rnn.gru_gates_forward(*hs)
+    fused_rnn.gru_gates_forward(*ds)
+    _assert_same(cp, hs, ds, tol)
+    gates_h, gates_d = hs[0], ds[0]
+    hs, ds = [gates_h, h_prev, np.zeros((Bk, Hk), dtype)], [gates_d, ds[1], cp.zeros((Bk, Hk), dtype=dtype)]
+    fused_rnn.gru_candidate_forward(*hs)
+    fused_rnn.gru_candidate_forward(*ds)
+    _assert_same(cp, hs, ds, tol)
+    # GRU backward, part 1 then part 2: dz (u, h' then r) and dh_prev (direct path, then + d_rh r)
+    dh, d_rh = draw((Bk, Hk), (Bk, Hk))
+    host = [np.zeros_like(gates_h), np.zeros((Bk, Hk), dtype)]
+    device = [cp.zeros_like(gates_d), cp.zeros((Bk, Hk), dtype=dtype)]
+    fused_rnn.gru_candidate_backward(gates_h, h_prev, dh, *host)
+    fused_rnn.gru_candidate_backward(gates_d, cp.asarray(h_prev), cp.asarray(dh), *device)
+    _assert_same(cp, host, device, tol)
+    fused_rnn.gru_gates_backward(gates_h, h_prev, d_rh, *host)
+    fused_rnn.gru_gates_backward(gates_d, cp.asarray(h_prev), cp.asarray(d_rh), *device)
+    _assert_same(cp, host, device, tol)
+
+
 @pytest.mark.parametrize("cls", [nn.LSTM, nn.GRU])
 def test_the_readable_path_is_the_default(cls):
     """Lessons teach with the slide equations: a default layer scans its cell (DESIGN, readability)."""
