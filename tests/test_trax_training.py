@@ -303,3 +303,26 @@ def test_the_loss_must_stay_differentiable():
     loop = training.Loop(tiny_model(), training.TrainTask(cycle(batches), numpy_loss, optimizers.SGD(0.1)))
     with pytest.raises(TypeError, match="trax.fastmath.numpy"):
         loop.run(1)
+
+
+def test_the_same_training_on_every_backend(backend_name, tmp_path):
+    """A Trax-style LSTM tagger trained by Loop (Adam), checkpointed and reloaded, on the backend under
+    test and on NumPy: the same losses and predictions (values only cross to the host explicitly)."""
+    batches = [(x, x % 3, (x > 0).astype(np.float32)) for x in (np.random.default_rng(k).integers(0, 9, (4, 5))
+                                                                for k in range(3))]
+
+    def train(name, folder):
+        with md.using(name):
+            model = tl.Serial(tl.Embedding(9, 4), tl.LSTM(4), tl.Dense(3), tl.LogSoftmax())
+            task = training.TrainTask(iter(batches), tl.CrossEntropyLoss(), optimizers.Adam(0.05),
+                                      sample_batch=batches[0], n_steps_per_checkpoint=3)
+            eval_task = training.EvalTask(cycle(batches), [tl.CrossEntropyLoss(), tl.WeightedCategoryAccuracy()])
+            loop = training.Loop(model, task, eval_tasks=eval_task, output_dir=str(folder), random_seed=0)
+            loop.run(3)
+            fresh = tl.Serial(tl.Embedding(9, 4), tl.LSTM(4), tl.Dense(3), tl.LogSoftmax())
+            fresh.init_from_file(str(folder / "model.pkl.gz"))
+            return loop.history.get("eval", "metrics/CrossEntropyLoss"), md.backend.asnumpy(fresh(batches[1][0]))
+
+    (here, pred), (ref, ref_pred) = train(backend_name, tmp_path / "here"), train("numpy", tmp_path / "numpy")
+    np.testing.assert_allclose([v for _, v in here], [v for _, v in ref], rtol=1e-4)
+    np.testing.assert_allclose(pred, ref_pred, rtol=1e-4, atol=1e-5)

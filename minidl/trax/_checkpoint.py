@@ -36,6 +36,8 @@ _ALLOWED = {
     ("numpy._core.multiarray", "_reconstruct"): _NP_CORE.multiarray._reconstruct,
     ("numpy.core.multiarray", "scalar"): _NP_CORE.multiarray.scalar,
     ("numpy._core.multiarray", "scalar"): _NP_CORE.multiarray.scalar,
+    ("numpy.core.numeric", "_frombuffer"): _NP_CORE.numeric._frombuffer,       # arrays, pickle protocol 5
+    ("numpy._core.numeric", "_frombuffer"): _NP_CORE.numeric._frombuffer,
     ("numpy", "ndarray"): np.ndarray,
     ("numpy", "dtype"): np.dtype,
     ("trax.shapes", "ShapeDtype"): ShapeDtype,

@@ -19,8 +19,10 @@ threshold, every gradient is scaled by threshold / norm (Trax's rule).
 
 Each optimizer works on flat lists of arrays (one per weight: ``tree_init`` /
 ``tree_update``, Trax's API); ``training.Loop`` hands it minidl's Parameters and
-their ``.grad`` and writes the new values back.  Updates never write into an
-array in place, so an array read from ``layer.weights`` stays as it was.
+their ``.grad`` and writes the new values back.  A weight array is never
+written in place (each step makes a new one, so an array read from
+``layer.weights`` keeps its values, as JAX's immutable arrays do); the slots,
+the optimizer's own state, are updated in place to save memory traffic.
 """
 from __future__ import annotations
 
@@ -82,7 +84,8 @@ class Optimizer:
 
 
 def _l2_norm(arrays):
-    return math.sqrt(sum(float((a * a).sum()) for a in arrays))
+    """sqrt of the sum of squares of every element (vdot: one pass, no temporary array)."""
+    return math.sqrt(sum(float(backend.xp_of(a).vdot(a.ravel(), a.ravel())) for a in arrays))
 
 
 class SGD(Optimizer):
@@ -92,7 +95,9 @@ class SGD(Optimizer):
         return None
 
     def update(self, step, grads, weights, slots, opt_params):
-        return weights - (opt_params["learning_rate"] * grads).astype(weights.dtype), None
+        new = (-opt_params["learning_rate"]) * grads          # w - lr g, as ONE new array
+        new += weights
+        return new, None
 
 
 class Adam(Optimizer):
@@ -112,9 +117,15 @@ class Adam(Optimizer):
         lr, wd = opt_params["learning_rate"], opt_params["weight_decay_rate"]
         b1, b2, eps = opt_params["b1"], opt_params["b2"], opt_params["eps"]
         xp = backend.xp_of(weights)
-        m = (1 - b1) * grads + b1 * m                       # first moment estimate
-        v = (1 - b2) * (grads * grads) + b2 * v             # second moment estimate
-        m_hat = m / (1 - b1 ** (step + 1))                  # bias corrections, at Trax's step + 1
-        v_hat = v / (1 - b2 ** (step + 1))
-        new = (1 - wd) * weights - lr * m_hat / (xp.sqrt(v_hat) + eps)
-        return new.astype(weights.dtype), (m.astype(weights.dtype), v.astype(weights.dtype))
+        # m <- (1 - b1) g + b1 m and v <- (1 - b2) g^2 + b2 v, kept in the slot arrays (the
+        # optimizer's own state); the weights get a new array: a caller may hold the old one.
+        m *= b1
+        m += (1 - b1) * grads                               # first moment estimate
+        v *= b2
+        v += (1 - b2) * (grads * grads)                     # second moment estimate
+        c1, c2 = 1 - b1 ** (step + 1), 1 - b2 ** (step + 1)  # bias corrections, at Trax's step + 1
+        denominator = xp.sqrt(v / c2)                       # sqrt(v_hat) + eps
+        denominator += eps
+        new = (1 - wd) * weights
+        new -= (lr / c1) * m / denominator                  # lr m_hat / (sqrt(v_hat) + eps)
+        return new, (m, v)

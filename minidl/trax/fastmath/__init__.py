@@ -13,6 +13,8 @@ step into it.
 """
 from __future__ import annotations
 
+import numpy as _np
+
 from ... import backend as _backend
 from ... import ops as _ops
 from ...autograd import Tensor as _Tensor
@@ -78,7 +80,8 @@ def logsumexp(a, axis=None, b=None, keepdims=False):
     if isinstance(a, _Tensor):
         out = _ops.add(_ops.log(_ops.sum(_ops.exp(_ops.sub(a, m)), axis, keepdims=True)), m)
     else:
-        out = xp.log(xp.sum(xp.exp(a - m), axis=axis, keepdims=True)) + m
+        with _np.errstate(divide="ignore"):      # log(0) = -inf is the right answer for an all -inf row
+            out = xp.log(xp.sum(xp.exp(a - m), axis=axis, keepdims=True)) + m
     if keepdims:
         return out
     shape = [n for i, n in enumerate(out.shape) if i not in _normalize_axes(axis, out.ndim)]
