@@ -257,11 +257,15 @@ def split(a, indices_or_sections, axis=0): return list(_ops.split(a, indices_or_
 
 @_differentiable
 def asarray(a, dtype=None):
-    """A Tensor stays itself (cast when a dtype is given), so its graph is kept."""
+    """A Tensor stays itself (cast when a dtype is given), so its graph is kept; a list of them is stacked."""
+    a = _ops.stack(list(a)) if isinstance(a, (list, tuple)) else a
     return a if dtype is None else _ops.cast(a, dtype)
 
 
-array = asarray
+@_differentiable
+def array(a, dtype=None):
+    """As asarray on Tensors (a Tensor is never written in place, so no copy is needed); np.array otherwise."""
+    return asarray(a, dtype)
 
 
 class _Linalg:

@@ -107,7 +107,7 @@ class Layer:
         return EMPTY_WEIGHTS
 
     def _set_leaf_weights(self, weights):
-        if not (weights is None or weights == () or weights == []):
+        if not (weights is None or (isinstance(weights, (tuple, list)) and len(weights) == 0)):
             raise ValueError(f"{self.name} has no weights, but was given {_describe(weights)}")
 
     # --- Trax's properties
