@@ -227,3 +227,55 @@ a2.axhline(majority, color="grey", ls=":", label="majority class")
 a2.set_xlabel("epoch"); a2.set_ylabel("accuracy"); a2.set_title("Accuracy"); a2.legend()
 fig.suptitle("Embedding -> Mean -> Dense -> LogSoftmax")
 L.figure(fig, "curves", "training and validation loss and accuracy per epoch")
+
+# %% [markdown]
+# ## The course's Trax code, run by minidl
+# The course writes this classifier in Trax.  One line, `minidl.trax.register()`, makes `import trax`
+# give minidl's Trax facade (`minidl/trax/`): Trax's layers with Trax's stack semantics, `training.Loop`
+# and `fastmath`, built on minidl's own layers (step into `classifier(x)` and you land in `nn.Embedding`).
+# The cell below is the course's code; trained by the Loop and handed to this lesson's native model,
+# its weights give the very same log-probabilities.
+
+# %%
+import shutil
+
+import numpy as np
+
+import minidl as md
+import minidl.trax
+
+minidl.trax.register()                                    # from here on, `import trax` is minidl's facade
+import trax
+from trax import layers as tl
+from trax.supervised import training
+
+tweets = minidl.datasets.make_sentiment(n=400, seed=L.seed)
+vec = minidl.data.TextVectorizer(output_sequence_length=12)
+vec.adapt(tweets["texts"])
+x_all, y_all = vec(tweets["texts"]), np.asarray(tweets["labels"])
+
+
+def trax_batches(batch_size=32, seed=0):                 # (tweets, labels, example weights), as the course's
+    rng = np.random.default_rng(seed)
+    while True:
+        i = rng.choice(len(y_all), batch_size, replace=False)
+        yield x_all[i], y_all[i], np.ones(batch_size, np.float32)
+
+
+output_dir = L.out / "trax_model"
+shutil.rmtree(output_dir, ignore_errors=True)             # the course's `rm -f model.pkl.gz`: start afresh
+classifier = tl.Serial(tl.Embedding(vocab_size=vec.vocabulary_size(), d_feature=16), tl.Mean(axis=1),
+                       tl.Dense(n_units=2), tl.LogSoftmax())
+train_task = training.TrainTask(labeled_data=trax_batches(), loss_layer=tl.CrossEntropyLoss(),
+                                optimizer=trax.optimizers.Adam(0.01), n_steps_per_checkpoint=10)
+eval_task = training.EvalTask(labeled_data=trax_batches(seed=1), metrics=[tl.CrossEntropyLoss(), tl.Accuracy()])
+training_loop = training.Loop(classifier, train_task, eval_tasks=[eval_task], output_dir=str(output_dir))
+training_loop.run(n_steps=20 if L.quick else 100)
+
+native = md.models.SentimentModel(vec.vocabulary_size(), 16)          # the same model in minidl.nn
+native[0].W.data = classifier.weights[0].copy()
+native[2].W.data, native[2].b.data = (w.copy() for w in classifier.weights[2])
+same = np.array_equal(classifier(x_all[:64]), native(md.tensor(x_all[:64])).numpy())
+L.show("the course's Trax classifier, run by minidl.trax",
+       f"{classifier}\nthe same log-probabilities as the native minidl model with its weights: {same}")
+assert same

@@ -276,3 +276,73 @@ ax.set_yscale("log")
 ax.set_title(f"Character language models, {n} hidden units x 2 layers")
 ax.legend()
 L.figure(fig, "perplexity", "training and validation perplexity of the GRU and the vanilla RNN")
+
+# %% [markdown]
+# ## The course's Trax code, run by minidl
+# The course builds this language model in Trax as `GRULM`: `ShiftRight` moves the characters one step
+# right so position t predicts character t from the ones before it, and the loss is a masked
+# cross-entropy layer.  After `minidl.trax.register()` that code runs as written on minidl.  Trax
+# stores a GRU's weights its own way (`[x, h]` rows, and its update gate u *keeps* the old state where
+# the slides' Γu takes the new one: Γu = 1 - u), so `minidl_gru` below translates them; the native
+# `nn.GRU` model then gives the same log-probabilities.
+
+# %%
+import shutil
+
+import numpy as np
+
+import minidl as md
+import minidl.trax
+
+minidl.trax.register()
+import trax
+from trax import layers as tl
+from trax.supervised import training
+
+course_lines = minidl.datasets.make_grammar_corpus(n_sentences=300, seed=L.seed)["sentences"]
+
+
+def trax_batches(batch_size=16, max_length=32, seed=0):      # (inputs, targets, mask), as the course's
+    rng = np.random.default_rng(seed)
+    while True:
+        batch = np.zeros((batch_size, max_length), np.int64)
+        for row, i in enumerate(rng.choice(len(course_lines), batch_size)):
+            ids = ([ord(c) for c in course_lines[i]] + [1])[:max_length]     # characters as code points, then EOS
+            batch[row, :len(ids)] = ids
+        yield batch, batch, (batch != 0).astype(np.float32)
+
+
+def GRULM(vocab_size=256, d_model=32, n_layers=2, mode="train"):
+    return tl.Serial(tl.ShiftRight(mode=mode), tl.Embedding(vocab_size, d_model),
+                     [tl.GRU(d_model) for _ in range(n_layers)], tl.Dense(vocab_size), tl.LogSoftmax())
+
+
+def minidl_gru(trax_gru):
+    """Trax's (w1, b1, w2, b2) on [x, h] -> nn.GRUCell's W, b on [h, x], the update gate negated."""
+    w1, b1, w2, b2 = trax_gru.weights[1][0]
+    H = len(b2)
+    W = np.concatenate([-w1[:, :H], w1[:, H:], w2], axis=1)
+    return np.concatenate([W[-H:], W[:-H]]), np.concatenate([-b1[:H], b1[H:], b2])
+
+
+output_dir = L.out / "trax_model"
+shutil.rmtree(output_dir, ignore_errors=True)
+model = GRULM()
+training_loop = training.Loop(model, training.TrainTask(trax_batches(), tl.CrossEntropyLoss(), trax.optimizers.Adam(0.01)),
+                              eval_tasks=[training.EvalTask(trax_batches(seed=1), [tl.CrossEntropyLoss(), tl.Accuracy()])],
+                              output_dir=str(output_dir))
+training_loop.run(n_steps=5 if L.quick else 30)       # a demonstration: the lesson trained above
+
+x = next(trax_batches(seed=2))[0]
+native = minidl.nn.Serial(minidl.nn.Embedding(256, 32), minidl.nn.GRU(32), minidl.nn.GRU(32), minidl.nn.Dense(256),
+                          minidl.nn.LogSoftmax())
+native(md.tensor(x))                                           # builds the lazily-sized layers
+native[0].W.data = model.weights[1].copy()
+for k in (1, 2):
+    native[k].cell.W.data, native[k].cell.b.data = minidl_gru(model.sublayers[k + 1])
+native[3].W.data, native[3].b.data = (w.copy() for w in model.weights[4])
+shifted = np.pad(x, [(0, 0), (1, 0)])[:, :-1]                  # what ShiftRight does
+gap = np.abs(model(x) - native(md.tensor(shifted)).numpy()).max()
+L.show("the course's Trax GRULM, run by minidl.trax",
+       f"{model}\nlargest difference from the native nn.GRU model's log-probabilities: {gap:.1e}")
+assert gap < 1e-5

@@ -355,3 +355,53 @@ a1.set_title("Loss (dotted line: the epoch kept, lowest validation loss)", fonts
 a2.set_xlabel("epoch"); a2.set_ylabel("masked accuracy"); a2.legend(fontsize=8)
 a2.set_title("Masked accuracy vs always-O", fontsize=10)
 L.figure(fig, "curves", "loss and masked accuracy per epoch, the kept epoch, and the always-O line")
+
+# %% [markdown]
+# ## The course's Trax code, run by minidl
+# After `minidl.trax.register()` the course's Trax tagger runs as written, on minidl's layers; its
+# batches come from `add_loss_weights` (weight 0 on padding; the course pads tags with the word id of
+# `<PAD>`, which Trax's loss, and the facade's, scores 0).  Trax keeps the LSTM's gates as i, j, f, o
+# over `[x, h]`, minidl's cell f, i, g, o over `[h, x]`: so translated, `NERTagger` gives the same numbers.
+
+# %%
+import numpy as np
+import minidl as md
+import minidl.trax
+minidl.trax.register()
+import trax
+from trax import layers as tl
+from trax.supervised import training
+
+ner = minidl.datasets.make_ner(n=300, seed=L.seed)
+vocab = {w: i for i, w in enumerate(sorted({w for s in ner["sentences"] for w in s}))}
+vocab["<PAD>"] = len(vocab)                                   # the course's: <PAD> is the last id
+tag_map = {t: i for i, t in enumerate(sorted({t for ts in ner["tags"] for t in ts}))}
+
+
+def trax_batches(seed, batch_size=16, pad=vocab["<PAD>"]):    # the course's data_generator + add_loss_weights
+    def data_generator(rng=np.random.default_rng(seed)):
+        while True:
+            rows = rng.choice(len(ner["tags"]), batch_size)
+            X, Y = (np.full((batch_size, max(len(ner["tags"][i]) for i in rows)), pad) for _ in range(2))
+            for k, i in enumerate(rows):
+                X[k, :len(ner["tags"][i])] = [vocab[w] for w in ner["sentences"][i]]
+                Y[k, :len(ner["tags"][i])] = [tag_map[t] for t in ner["tags"][i]]
+            yield X, Y
+    return trax.data.inputs.add_loss_weights(data_generator(), id_to_mask=pad)
+
+
+model = tl.Serial(tl.Embedding(len(vocab), 32), tl.LSTM(32), tl.Dense(n_units=len(tag_map)), tl.LogSoftmax())
+training_loop = training.Loop(model, training.TrainTask(trax_batches(0), tl.CrossEntropyLoss(), trax.optimizers.Adam(0.01)),
+                              eval_tasks=[training.EvalTask(trax_batches(1), [tl.CrossEntropyLoss(), tl.Accuracy()])])
+training_loop.run(n_steps=10 if L.quick else 100)
+x = next(trax_batches(2))[0]
+native = md.models.NERTagger(len(vocab), 32, len(tag_map))
+native(md.tensor(x))                                          # builds the lazily-sized layers
+w, b = model.weights[1][1][0]                                 # Trax's LSTM: rows [x; h], gates i, j, f, o
+W = np.concatenate([np.split(w, 4, axis=1)[k] for k in (2, 0, 1, 3)], axis=1)          # -> f, i, g (= j), o
+native[1].cell.W.data = np.concatenate([W[-32:], W[:-32]])                           # rows -> [h; x]
+native[1].cell.b.data = np.concatenate([np.split(b, 4)[k] for k in (2, 0, 1, 3)])
+native[0].W.data, (native[2].W.data, native[2].b.data) = model.weights[0].copy(), (a.copy() for a in model.weights[2])
+gap = np.abs(model(x) - native(md.tensor(x)).numpy()).max()
+L.show("the course's Trax NER tagger, run by minidl.trax", f"{model}\nlargest difference from md.models.NERTagger: {gap:.1e}")
+assert gap < 1e-5

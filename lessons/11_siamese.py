@@ -263,3 +263,86 @@ ax.axvline(tau, color="k", ls="--", label=f"tau = {tau:.2f}")
 ax.set_xlabel("cos(v1, v2)"); ax.set_ylabel("test pairs")
 ax.set_title("Cosine similarity of test pairs"); ax.legend()
 L.figure(fig, "cosine_histogram", "cosine similarity of duplicate vs non-duplicate test pairs, tau marked")
+
+# %% [markdown]
+# ## The course's Trax code, run by minidl
+# The course's Siamese model is `tl.Parallel(q_processor, q_processor)` -- one tower object twice, so
+# both questions share its weights -- and its `TripletLoss` is a `tl.Fn` around a function written with
+# `trax.fastmath.numpy`.  After `minidl.trax.register()` that code runs as written: on a Tensor,
+# `fastnp.dot`, `fastnp.diagonal`, `.max(axis=[1])` and `fastnp.maximum` are minidl's ops, so the loss
+# has gradients.  Given the trained weights (Trax keeps the LSTM's gates as i, j, f, o over `[x, h]`,
+# minidl's cell f, i, g, o over `[h, x]`), `md.models.SiameseLSTM` gives the same vectors, and the
+# course's loss is `md.losses.triplet_loss`.
+
+# %%
+import functools
+
+import numpy as np
+
+import minidl as md
+import minidl.trax
+
+minidl.trax.register()
+import trax
+import trax.fastmath.numpy as fastnp
+from trax import layers as tl
+from trax.supervised import training
+
+qpairs = minidl.datasets.make_question_pairs(n=400, seed=L.seed)
+dups = [k for k, d in enumerate(qpairs["is_duplicate"]) if d]
+qvec = minidl.data.TextVectorizer(output_sequence_length=10)
+qvec.adapt(qpairs["question1"] + qpairs["question2"])
+Q1, Q2 = qvec([qpairs["question1"][k] for k in dups]), qvec([qpairs["question2"][k] for k in dups])
+
+
+def trax_pair_batches(batch_size=16, seed=0):             # (q1, q2): row i of both asks the same thing
+    rng = np.random.default_rng(seed)
+    while True:
+        rows = rng.choice(len(Q1), batch_size, replace=False)
+        yield Q1[rows], Q2[rows]
+
+
+def Siamese(vocab_size, d_model=32):
+    def normalize(x):
+        return x / fastnp.sqrt(fastnp.sum(x * x, axis=-1, keepdims=True))
+    q_processor = tl.Serial(tl.Embedding(vocab_size, d_model), tl.LSTM(d_model), tl.Mean(axis=1),
+                            tl.Fn("Normalize", lambda x: normalize(x)))
+    return tl.Parallel(q_processor, q_processor)
+
+
+def TripletLossFn(v1, v2, margin=0.25):
+    scores = fastnp.dot(v1, v2.T)
+    batch_size = len(scores)
+    positive = fastnp.diagonal(scores)
+    mean_negative = fastnp.sum(scores * (1.0 - fastnp.eye(batch_size)), axis=1) / (batch_size - 1)
+    exclude = (fastnp.eye(batch_size) == 1) | (scores > positive.reshape(batch_size, 1))
+    closest_negative = fastnp.where(exclude, scores - 2.0, scores).max(axis=[1])
+    return fastnp.mean(fastnp.maximum(0.0, margin - positive + closest_negative)
+                       + fastnp.maximum(0.0, margin - positive + mean_negative))
+
+
+def TripletLoss(margin=0.25):
+    return tl.Fn("TripletLoss", functools.partial(TripletLossFn, margin=margin))
+
+
+model = Siamese(qvec.vocabulary_size())
+train_task = training.TrainTask(labeled_data=trax_pair_batches(), loss_layer=TripletLoss(),
+                                optimizer=trax.optimizers.Adam(0.01), lr_schedule=trax.lr.warmup_and_rsqrt_decay(400, 0.01))
+training_loop = training.Loop(model, train_task, eval_tasks=[training.EvalTask(trax_pair_batches(seed=1), [TripletLoss()])])
+training_loop.run(n_steps=10 if L.quick else 100)
+
+q1, q2 = next(trax_pair_batches(seed=2))
+native = md.models.SiameseLSTM(qvec.vocabulary_size(), 32)
+native(md.tensor(q1), md.tensor(q2))                       # builds the lazily-sized layers
+w, b = model.weights[0][1][1][0]                           # the tower's LSTM, Trax's layout
+W = np.concatenate([np.split(w, 4, axis=1)[k] for k in (2, 0, 1, 3)], axis=1)          # -> f, i, g (= j), o
+native[0][0].W.data = model.weights[0][0].copy()
+native[0][1].cell.W.data = np.concatenate([W[-32:], W[:-32]])                          # rows -> [h; x]
+native[0][1].cell.b.data = np.concatenate([np.split(b, 4)[k] for k in (2, 0, 1, 3)])
+(v1, v2), (n1, n2) = model((q1, q2)), native(md.tensor(q1), md.tensor(q2))
+gap = max(np.abs(v1 - n1.numpy()).max(), np.abs(v2 - n2.numpy()).max())
+course_loss = float(TripletLossFn(md.tensor(v1), md.tensor(v2)))    # on Tensors (NumPy's max takes no axis=[1])
+L.show("the course's Trax Siamese model, run by minidl.trax",
+       f"{model}\nlargest difference from md.models.SiameseLSTM's vectors: {gap:.1e}\n"
+       f"the course's TripletLossFn {course_loss:.6f}, md.losses.triplet_loss {float(md.losses.triplet_loss(n1, n2)):.6f}")
+assert gap < 1e-5 and abs(course_loss - float(md.losses.triplet_loss(n1, n2))) < 1e-5

@@ -7,7 +7,8 @@ The file is a plain ``.npz`` (a zip of ``.npy`` arrays, readable with
     "__minidl_meta__"      uint8 bytes of a JSON string:
                            {"format": "minidl-checkpoint", "version": 2,
                             "params": [{"name": "0.W", "key": "p0", "shape": [1000, 32],
-                                        "dtype": "float32"}, ...]}
+                                        "dtype": "float32"}, ...],
+                            "extra": {...}}    (optional: what ``save_arrays`` was given)
 
 The dotted parameter names live in the JSON, not in the zip: a name is any
 string (a parameter called ``file`` or ``allow_pickle`` is fine), and version 1
@@ -82,10 +83,21 @@ def save(layer, path) -> None:
         raise CheckpointError(f"cannot save {layer.name}: {', '.join(waiting)} has not created its "
                               "parameters yet (lazy layers build at their first call); run the model "
                               "on one batch first")
-    arrays = {f"p{i}": backend.asnumpy(p.data) for i, (_, p) in enumerate(named)}
+    save_arrays(path, [(n, p.data) for n, p in named])
+
+
+def save_arrays(path, named_arrays, extra=None) -> None:
+    """Write ``[(name, array), ...]`` to ``path`` in the checkpoint format above, atomically.
+
+    ``extra`` (JSON-serialisable) is kept in the metadata; ``read_arrays`` returns it.
+    ``md.save`` writes a layer's parameters with it; the Trax facade its flat weights.
+    """
+    arrays = {f"p{i}": backend.asnumpy(a) for i, (_, a) in enumerate(named_arrays)}
     meta = {"format": FORMAT, "version": VERSION,
             "params": [{"name": n, "key": k, "shape": list(a.shape), "dtype": str(a.dtype)}
-                       for (n, _), (k, a) in zip(named, arrays.items())]}
+                       for (n, _), (k, a) in zip(named_arrays, arrays.items())]}
+    if extra is not None:
+        meta["extra"] = extra
     arrays[META_KEY] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
 
     path = os.fspath(path)
@@ -133,8 +145,11 @@ def _fsync_folder(folder):
 
 
 # ----------------------------------------------------------------------------- load
-def _read(path) -> tuple[dict, dict]:
-    """(metadata, {name: array}) from ``path``, or a CheckpointError saying what is wrong."""
+def read_arrays(path) -> tuple[dict, dict]:
+    """(metadata, {name: array}) from ``path``, or a CheckpointError saying what is wrong.
+
+    Every safety check above runs (no pickles, sizes checked before allocating);
+    ``metadata.get("extra")`` is what ``save_arrays`` was given."""
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"no checkpoint at {path}")
@@ -221,7 +236,7 @@ def load(layer, path) -> None:
     Raises ``CheckpointError`` (and changes nothing) unless the checkpoint holds
     exactly the layer's parameter names, each with the layer's shape.
     """
-    _, arrays = _read(path)
+    _, arrays = read_arrays(path)
     named = _named(layer)
     mine = dict(named)
     unexpected = [n for n in arrays if n not in mine]       # in the file, not in the layer

@@ -10,8 +10,8 @@ v, so an id that occurs twice in a batch receives both gradients (plain
 
 W starts as N(0, 1/d_feature) (std 1/sqrt(d_feature)): each vector then has an
 expected squared length of 1, whatever d_feature is, so a following Mean or
-Dense sees activations of a familiar size.  Trax draws from N(0, 0.01^2),
-which also trains, only more slowly at the start.
+Dense sees activations of a familiar size.  Trax draws from U(-sqrt(3/d_feature),
++sqrt(3/d_feature)), the same standard deviation (older Trax: N(0, 0.01^2)).
 
 Ids must lie in 0..vocab_size-1 (0 is padding, 1 the unknown word, by the
 course's convention); an id outside raises an IndexError naming the id.

@@ -1,0 +1,2 @@
+"""``trax.supervised``: ``training`` (TrainTask, EvalTask, Loop), ``trainer_lib``, ``lr_schedules`` (= ``trax.lr``)."""
+from . import history, lr_schedules, trainer_lib, training  # noqa: F401
