@@ -116,7 +116,8 @@ class Lesson:
                                "higher_is_better": higher_is_better, "beats_baseline": beats, "main": main})
         return value
 
-    def claim(self, key: str, statement: str, held: bool, numbers: dict, full_run_only: bool = False):
+    def claim(self, key: str, statement: str, held: bool, numbers: dict, full_run_only: bool = False,
+              timing: bool = False):
         """Record and print one claim of the lesson: the phenomenon in one sentence,
         the numbers that test it, and whether it held in this run.
 
@@ -125,6 +126,9 @@ class Lesson:
         full_run_only: the phenomenon needs the full run's data or budget.  In a quick
                    run the claim is then not judged: the page says so in one line, with
                    the full run's numbers, rather than show a quick number that contradicts it.
+        timing:    the claim compares measured times (taken with ``L.time``).  The tests
+                   still require every other claim to hold, but a timing can lose to a
+                   machine busy enough, and then the page says so plainly.
         """
         numbers = {k: float(v) for k, v in numbers.items()}
         full = full_numbers(self.name, key)
@@ -133,12 +137,12 @@ class Lesson:
         else:
             status, held = ("held" if held else "did not hold"), bool(held)
         entry = {"key": key, "statement": statement, "status": status, "held": held,
-                 "numbers": numbers, "full_run": full}
+                 "numbers": numbers, "full_run": full, "timing": timing}
         self.claims.append(entry)
         print(claim_line(entry, quick=self.quick))
         return held
 
-    def time(self, runners: dict, repeats: int = 7, min_repeat_s: float = 0.02, warmup: int = 1) -> dict:
+    def time(self, runners: dict, repeats: int = 9, min_repeat_s: float = 0.03, warmup: int = 1) -> dict:
         """Seconds per call of each zero-argument function in ``runners`` ({label: fn}).
 
         The repeats of the different functions are interleaved (A B, B A, ...), each
