@@ -197,11 +197,11 @@ def place_labels(ax, xs, ys, labels, fontsize=8, colors=None, offsets=None, **te
     frame = ax.get_window_extent(renderer)
     dropped = 0
     for k, (x, y, text) in enumerate(zip(xs, ys, labels)):
-        colour = None if colors is None else colors[k]
+        kw = dict(text_kw) if colors is None else dict(text_kw, color=colors[k])
         for dx, dy in offsets:
             ha = "left" if dx > 0 else "right" if dx < 0 else "center"
             t = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=fontsize,
-                            ha=ha, color=colour, **text_kw)
+                            ha=ha, **kw)
             box = t.get_window_extent(renderer)
             inside = box.x0 >= frame.x0 and box.x1 <= frame.x1 and box.y0 >= frame.y0 and box.y1 <= frame.y1
             if inside and not any(_overlap(box, other) for other in taken):
