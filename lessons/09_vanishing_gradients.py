@@ -2,6 +2,11 @@
 
 dataset: generated sequences (embedded): the adding problem at lengths 10, 50, 150 and a "does a marker come later?" tagging task
 
+Backpropagation through time multiplies one Jacobian per step, so the gradient that reaches an
+early step shrinks or grows geometrically with the distance.  The lesson measures it, shows
+gradients exploding and clipping rescuing training, and then the test that decides: a plain tanh
+RNN cannot carry a number across a long sequence, a GRU learns to open a path and can.
+
 What this lesson shows (no real-data option: the variable that matters, sequence length, is set by the generator)
 * BPTT multiplies one Jacobian per step: ||dL/dh_t|| against the distance T - t and sigma_max of the Jacobian product
   (tanh RNN, IRNN, GRU, LSTM) beside the slide's bound |tanh'| <= 1 => ||J_T ... J_(t+1)|| <= sigma_max(W_hh)^(T-t);
@@ -21,6 +26,7 @@ import numpy as np
 import minidl as md
 from minidl import datasets, nn, optim
 from minidl.nn import diagnostics
+from lessons import figures
 from lessons.support import Lesson, plt
 
 L = Lesson(__file__)
@@ -33,6 +39,8 @@ STEPS = dict(zip(LENGTHS, (150, 150) if L.quick else (800, 800, 1000)))  # Adam 
 T_LONG = LENGTHS[-1]
 CELLS = ("tanh RNN", "IRNN", "GRU", "LSTM")
 COLOURS = {"tanh RNN": "tab:red", "IRNN": "tab:purple", "GRU": "tab:blue", "LSTM": "tab:green"}
+LINES = {"tanh RNN": "-", "IRNN": "--", "GRU": "-.", "LSTM": ":"}          # apart in grey-scale too
+MARKERS = {"tanh RNN": "o", "IRNN": "v", "GRU": "s", "LSTM": "^"}
 TRIVIAL_MSE = datasets.synthetic_sequences.TRIVIAL_ADDING_MSE
 pyplot = plt()
 
@@ -73,7 +81,7 @@ def gradient_profile(model, x, y):
 
 def plot_profiles(ax, profiles, when):
     for kind in CELLS:
-        ax.semilogy(np.arange(T_LONG), profiles[kind], color=COLOURS[kind], label=kind)
+        ax.semilogy(np.arange(T_LONG), profiles[kind], color=COLOURS[kind], ls=LINES[kind], label=kind)
     ax.set(xlabel="distance from the loss, T - t (steps)", ylabel="||dL/dh_t|| / ||dL/dh_T||  (log)",
            title=f"Gradient reaching h_t, {when} (T = {T_LONG})")
 
@@ -122,19 +130,35 @@ d_axis = np.arange(1, T_LONG + 1)
 fig, (ax1, ax2) = pyplot.subplots(1, 2, figsize=(12, 4.5))
 plot_profiles(ax1, init_profiles, "at initialisation")
 for kind in CELLS:
-    ax2.semilogy(d_axis, products[kind], color=COLOURS[kind], label=kind)
-ax2.semilogy(d_axis, sigma_max ** d_axis, "--", color="tab:red", alpha=0.6, label=f"slide bound sigma_max(W_hh)^d = {sigma_max:.2f}^d")
-ax2.semilogy(d_axis, (rho * slope) ** d_axis, ":", color="tab:red", label=f"(rho(W_hh) x mean tanh')^d = {rho * slope:.2f}^d")
+    ax2.semilogy(d_axis, products[kind], color=COLOURS[kind], ls=LINES[kind], label=kind)
+ax2.semilogy(d_axis, sigma_max ** d_axis, color="0.4", ls=(0, (5, 1)), marker="x", markevery=max(1, T_LONG // 10),
+             label=f"slide bound sigma_max(W_hh)^d = {sigma_max:.2f}^d")
+ax2.semilogy(d_axis, (rho * slope) ** d_axis, color="0.4", ls=(0, (1, 1)), marker="+", markevery=max(1, T_LONG // 10),
+             label=f"(rho(W_hh) x mean tanh')^d = {rho * slope:.2f}^d")
 ax2.set(xlabel="d (steps back)", ylabel="sigma_max( J_T ... J_(T-d+1) )  (log)",
         title="Largest singular value of the Jacobian product",
         ylim=(max(1e-30, min(p[p > 0].min() for p in products.values()) / 10), 1e6))
+fig.tight_layout(w_pad=3)
 for ax in (ax1, ax2):
-    ax.legend(fontsize=8)
-L.figure(fig, "gradient_vs_distance_at_init", "gradient reaching h_t vs distance; the Jacobian product")
+    figures.legend(ax, fontsize=8)
+L.figure(fig, "gradient_vs_distance_at_init", "At initialisation: the gradient reaching h_t against its distance "
+         "from the loss (left) and the largest singular value of the Jacobian product (right). The tanh RNN "
+         "follows its typical factor per step, rho(W_hh) x mean tanh' (here near 1: at the edge, neither "
+         "vanishing nor exploding yet), far below the slide's bound; the GRU, its update gate at 1/2, loses the "
+         "most at the start.")
+end_product = products["tanh RNN"][T_LONG - 1]
+typical = (rho * slope) ** T_LONG
+L.claim("typical_factor", f"The tanh RNN's Jacobian product over {T_LONG} steps follows its typical factor per step, "
+        "rho(W_hh) x mean tanh', not the slide's bound sigma_max(W_hh)^d, which is far too loose.",
+        typical / 10 < end_product < typical * 10 and end_product < 1e-3 * sigma_max ** T_LONG,
+        {"sigma_max of the product": end_product, "typical factor ^ T": typical, "bound": sigma_max ** T_LONG})
 
 # %% [markdown]
-# Read it off (full run, T = 150): the tanh RNN's product decays at about its typical
-# factor per step, far below the loose bound.  The GRU loses the most at initialisation: its update
+# Read it off: the tanh RNN's product follows its typical factor per step, far below the
+# loose bound.  With this initialisation that factor is close to 1 (about 1.0 at T = 150,
+# 1.1 at the quick run's T = 20): at the start the plain RNN sits at the edge, neither
+# vanishing nor exploding; where its weights go in training decides (section 6 shows the
+# trained RNN's gradient vanished).  The GRU loses the most at initialisation: its update
 # gate starts at σ(0) = 1/2, so h_t = ½ h_{t-1} + ½ h' keeps only part of the state
 # each step (the LSTM's forget gate starts at σ(1) ≈ 0.73).  Gates are not open at
 # the start -- they can LEARN to open (Γu → 0, f → 1): section 6 measures the trained
@@ -203,16 +227,16 @@ L.headline("clipped run: final training MSE (adding, T=10)", clipped_final,
            baseline=None if L.quick else TRIVIAL_MSE, higher_is_better=False)
 
 fig, (ax1, ax2) = pyplot.subplots(1, 2, figsize=(12, 4.2))
-for log, colour, label in ((clipped, "tab:blue", "with clipping (norm before clipping)"),
-                           (raw, "tab:red", "without clipping")):
+for log, colour, ls, label in ((clipped, "tab:blue", "-", "with clipping (norm before clipping)"),
+                               (raw, "tab:red", "--", "without clipping")):
     norm, loss = np.array(log["norm"]), np.array(log["loss"])
     ok = np.isfinite(norm) & np.isfinite(loss)
-    ax1.semilogy(np.arange(1, len(norm) + 1)[ok], norm[ok], color=colour, lw=1, label=label)
+    ax1.semilogy(np.arange(1, len(norm) + 1)[ok], norm[ok], color=colour, ls=ls, lw=1, label=label)
     if ok.sum() >= 10:                                         # a 10-step running mean of the loss
         ax2.plot(np.arange(10, ok.sum() + 1), np.convolve(loss[ok], np.ones(10) / 10, "valid"), color=colour,
-                 label=label)
-ax1.axhline(MAX_NORM, color="grey", ls="--", label=f"max_norm = {MAX_NORM}")
-ax2.axhline(TRIVIAL_MSE, color="grey", ls="--", label="trivial predictor (0.167)")
+                 ls=ls, label=label)
+ax1.axhline(MAX_NORM, color="grey", ls="-.", label=f"max_norm = {MAX_NORM}")
+ax2.axhline(TRIVIAL_MSE, color="grey", ls="-.", label="trivial predictor (0.167)")
 ax1.set(ylabel="global gradient norm (log)", title="Gradient norm per step")
 ax2.set(ylabel="training MSE (10-step mean, log)", yscale="log", ylim=(0.05, 100),
         title="Loss (the unclipped run leaves the chart, then NaN)")
@@ -220,8 +244,13 @@ for ax in (ax1, ax2):
     if diverged:
         ax.axvline(diverged, color="tab:red", ls=":", label=f"NaN at step {diverged}")
     ax.set_xlabel("SGD step")
-    ax.legend(fontsize=8)
-L.figure(fig, "clipping", "gradient norm and loss per step, with and without clip_grad_norm")
+    figures.legend(ax, fontsize=8)
+L.figure(fig, "clipping", "Recurrent weights x 2, plain SGD: without clipping the gradient norm grows until it "
+         "overflows (NaN); clip_grad_norm bounds every step and the same model trains through.")
+if diverged:
+    L.claim("clipping", "Large recurrent weights make gradients explode (the loss turns NaN); clipping the "
+            "gradient norm lets the same model, data and learning rate train through.",
+            not clipped["diverged"], {"unclipped NaN at step": diverged, "clipped steps without NaN": len(clipped["loss"])})
 
 # %% [markdown]
 # ## 4. The identity-ReLU RNN (IRNN)
@@ -274,13 +303,21 @@ L.show(f"||dL/dy_l|| for each of {DEPTH} stacked tanh RNN layers (T = {T_DEEP}),
                  "the plain stack's gradient to layer 1" for s in (1.0, 0.5)))
 
 fig, ax = pyplot.subplots(figsize=(7, 4.2))
-for (res, s), norms in deep.items():                           # faded: weights x 0.5
-    ax.semilogy(np.arange(1, DEPTH + 1), norms, "o-" if res else "s--", color="tab:blue" if res else "tab:red", alpha=s,
+for (res, s), norms in deep.items():                           # faded and another line style: weights x 0.5
+    ls = ("-" if s == 1.0 else "-.") if res else ("--" if s == 1.0 else ":")
+    ax.semilogy(np.arange(1, DEPTH + 1), norms, marker="o" if res else "s", ls=ls,
+                color="tab:blue" if res else "tab:red", alpha=0.5 + 0.5 * s,
                 label=f"{'residual' if res else 'plain'}, {'Glorot init' if s == 1.0 else 'weights x 0.5'}")
 ax.set(xlabel="layer (1 = first, farthest from the loss)", ylabel="||dL/dy_l||  (log)",
        title=f"Gradient reaching each layer of a {DEPTH}-layer tanh RNN", xticks=range(1, DEPTH + 1))
-ax.legend(fontsize=8)
-L.figure(fig, "residual_depth", "gradient norm reaching each layer, plain vs residual stacks")
+figures.legend(ax, fontsize=8)
+L.figure(fig, "residual_depth", "The gradient norm reaching each layer of a deep tanh RNN: a residual connection adds "
+         "the identity to every layer's Jacobian, so layer 1 gets more of it, most of all with small weights.")
+L.claim("residual", "Skip connections carry the gradient through depth: a residual stack delivers more of it to "
+        "its first layer than a plain stack, far more when the weights are small.",
+        deep[True, 1.0][0] > deep[False, 1.0][0] and deep[True, 0.5][0] > 5 * deep[False, 0.5][0],
+        {"residual / plain, Glorot": deep[True, 1.0][0] / deep[False, 1.0][0],
+         "residual / plain, weights x 0.5": deep[True, 0.5][0] / deep[False, 0.5][0]})
 
 # %% [markdown]
 # ## 6. The test that decides: the adding problem at T = 10, 50, 150
@@ -314,14 +351,22 @@ for kind in ("GRU", "LSTM", "IRNN"):
 
 fig, (ax1, ax2) = pyplot.subplots(1, 2, figsize=(12, 4.5))
 for kind in CELLS:
-    ax1.semilogy(LENGTHS, [results[kind, T] for T in LENGTHS], "o-", color=COLOURS[kind], label=kind)
-    ax2.semilogy(*zip(*curves[kind, T_LONG]), "o-", color=COLOURS[kind], label=kind, ms=3)
+    ax1.semilogy(LENGTHS, [results[kind, T] for T in LENGTHS], marker=MARKERS[kind], ls=LINES[kind],
+                 color=COLOURS[kind], label=kind)
+    ax2.semilogy(*zip(*curves[kind, T_LONG]), marker=MARKERS[kind], ls=LINES[kind], color=COLOURS[kind], label=kind, ms=3)
 for ax in (ax1, ax2):
-    ax.axhline(TRIVIAL_MSE, color="grey", ls="--", label="trivial predictor (0.167)")
-    ax.legend(fontsize=8)
+    ax.axhline(TRIVIAL_MSE, color="grey", ls=(0, (5, 1)), label="trivial predictor (0.167)")
+for ax in (ax1, ax2):
+    figures.legend(ax, fontsize=8)
 ax1.set(xlabel="sequence length T", ylabel="test MSE (log)", xticks=LENGTHS, title="After training")
 ax2.set(xlabel="training step", ylabel="test MSE (log)", title=f"Learning curves at T = {T_LONG}")
-L.figure(fig, "mse_vs_length", "test MSE against sequence length, and the learning curves at the longest")
+L.figure(fig, "mse_vs_length", "The adding problem: test MSE after training against the sequence length (left) and "
+         "the learning curves at the longest (right). Below about 0.01 is solved; the grey line is answering 1.0.")
+gated_best = min(results["GRU", T_LONG], results["LSTM", T_LONG])
+L.claim("gates_solve", f"At T = {T_LONG} the plain tanh RNN stays at the trivial answer while a gated cell solves "
+        "the adding problem.", results["tanh RNN", T_LONG] > 0.5 * TRIVIAL_MSE and gated_best < 0.1 * TRIVIAL_MSE,
+        {"tanh RNN": results["tanh RNN", T_LONG], "GRU": results["GRU", T_LONG], "LSTM": results["LSTM", T_LONG],
+         "trivial": TRIVIAL_MSE})
 
 # %% [markdown]
 # ### The same gradients, after training
@@ -334,11 +379,19 @@ for ax, profiles, when in ((axes[0], init_profiles, "at initialisation"),
                            (axes[1], trained_profiles, "after training")):
     plot_profiles(ax, profiles, when)
     ax.axvspan(T_LONG // 2, T_LONG, color="grey", alpha=0.1, label="where the first marker can be")
-    ax.legend(fontsize=8)
-L.figure(fig, "gradient_vs_distance_trained", "gradient norm vs distance at initialisation and after training")
+for ax in axes:
+    figures.legend(ax, fontsize=8)
+L.figure(fig, "gradient_vs_distance_trained", "The gradient reaching h_t against its distance from the loss, at "
+         "initialisation and after training on the adding problem: the trained tanh RNN's gradient vanishes "
+         "geometrically, while the GRU has learned to keep a path back to where the first marker can be.")
 L.show("mean relative gradient over the first half of the sequence (d >= T/2)",
        "\n".join(f"{kind:<9} initialisation {init_profiles[kind][T_LONG // 2:].mean():9.2e}   "
                  f"trained {trained_profiles[kind][T_LONG // 2:].mean():9.2e}" for kind in CELLS))
+far_rnn = float(trained_profiles["tanh RNN"][T_LONG // 2:].mean())
+far_gru = float(trained_profiles["GRU"][T_LONG // 2:].mean())
+L.claim("trained_vanish", "After training, the tanh RNN's gradient vanishes with distance (almost nothing reaches "
+        "the first half of the sequence); the GRU's does not: its gates learned to keep the path open.",
+        far_rnn < 1e-3 and far_gru > 1e-2, {"tanh RNN, first half": far_rnn, "GRU, first half": far_gru})
 
 # %% [markdown]
 # ## 7. Deep and bidirectional RNNs: when the future matters
@@ -398,14 +451,19 @@ L.headline("bidirectional accuracy, first-half positions (baseline: unidirection
            tag_acc["bidirectional"]["first half"], baseline=tag_acc["unidirectional"]["first half"])
 
 fig, ax = pyplot.subplots(figsize=(7, 4.2))
-for label, colour in (("unidirectional", "tab:orange"), ("bidirectional", "tab:blue")):
-    ax.plot(np.arange(T_TAG), tag_acc[label]["by position"], "o-", color=colour, label=label)
+for label, colour, style in (("unidirectional", "tab:orange", "o-"), ("bidirectional", "tab:blue", "s--")):
+    ax.plot(np.arange(T_TAG), tag_acc[label]["by position"], style, color=colour, label=label)
 ax.axhline(0.5, color="grey", ls=":", label="chance (first half)")
 ax.axvspan(-0.5, T_TAG // 4 - 0.5, color="grey", alpha=0.1, label="in the first half of every sequence")
 ax.set(xlabel="position t", ylabel="accuracy at position t", ylim=(0.3, 1.02), xticks=range(0, T_TAG, 2),
        title="Does a marker come later?  Accuracy by position")
-ax.legend(fontsize=8, loc="lower right")
-L.figure(fig, "bidirectional", "accuracy by position of a unidirectional and a bidirectional tagger")
+figures.legend(ax, fontsize=8)
+L.figure(fig, "bidirectional", "Accuracy by position of a left-to-right and a bidirectional tagger on 'does a marker "
+         "come later?': where the answer lies only in the future the left-to-right tagger can only guess.")
+L.claim("bidirectional", "Only a bidirectional RNN sees the future: where the answer lies only later in the sequence "
+        "a left-to-right tagger is at chance, a bidirectional one is right.",
+        tag_acc["bidirectional"]["first half"] > 0.9 and tag_acc["unidirectional"]["first half"] < 0.6,
+        {"bidirectional": tag_acc["bidirectional"]["first half"], "left-to-right": tag_acc["unidirectional"]["first half"]})
 
 # %% [markdown]
 # ## 8. What we saw

@@ -85,6 +85,14 @@ def _texts(fig):
     return [t for t in unique if t.get_visible() and t.get_text().strip()]
 
 
+def _drawn_tick_labels(axis):
+    """The major tick labels matplotlib actually draws: those of ticks inside the view."""
+    lo, hi = sorted(axis.get_view_interval())
+    pad = 1e-9 * max(abs(lo), abs(hi), 1.0)
+    return [lab for tick in axis.get_major_ticks() if tick.get_visible() and lo - pad <= tick.get_loc() <= hi + pad
+            for lab in (tick.label1, tick.label2) if lab.get_visible()]
+
+
 def _overlap(a, b, slack=1.0) -> bool:
     return (min(a.x1, b.x1) - max(a.x0, b.x0) > slack) and (min(a.y1, b.y1) - max(a.y0, b.y0) > slack)
 
@@ -137,13 +145,19 @@ def problems(fig) -> list[str]:
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     found = []
-    # 1. overlapping texts (titles, annotations, point labels)
-    texts = _texts(fig)
-    boxes = [t.get_window_extent(renderer) for t in texts]
+    # 1. overlapping texts (titles, annotations, point labels, axis labels, tick labels); the
+    #    tick labels of one axis are laid out by matplotlib and only checked against the rest
+    texts = [(t, None) for t in _texts(fig)]
+    for ax in fig.axes:
+        texts += [(ax.xaxis.label, None), (ax.yaxis.label, None)]
+        texts += [(t, id(axis)) for axis in (ax.xaxis, ax.yaxis) for t in _drawn_tick_labels(axis)]
+    texts = [(t, g) for t, g in texts if t.get_visible() and t.get_text().strip()]
+    boxes = [t.get_window_extent(renderer) for t, _ in texts]
     for i in range(len(texts)):
         for j in range(i + 1, len(texts)):
-            if _overlap(boxes[i], boxes[j]):
-                found.append(f"overlapping labels {texts[i].get_text()!r} and {texts[j].get_text()!r}")
+            (a, ga), (b, gb) = texts[i], texts[j]
+            if (ga is None or ga != gb) and _overlap(boxes[i], boxes[j]):
+                found.append(f"overlapping labels {a.get_text()!r} and {b.get_text()!r}")
     # 2. images without a colour scale
     images = [im for ax in fig.axes for im in ax.images]
     keyed = {(im.get_cmap().name, *im.get_clim()) for im in images if im.colorbar is not None}
@@ -216,9 +230,10 @@ def place_labels(ax, xs, ys, labels, fontsize=8, colors=None, offsets=None, **te
 def legend(ax, **kw):
     """A legend inside the axes where it covers no data; else outside, on the right."""
     fig = ax.figure
+    fig.canvas.draw()                                    # one draw: a legend's box is then computed on request
+    renderer = fig.canvas.get_renderer()
     for loc in ("best", "upper right", "upper left", "lower left", "lower right", "center right", "center left"):
         lg = ax.legend(loc=loc, **kw)
-        fig.canvas.draw()
-        if not _legend_covers(ax, lg, fig.canvas.get_renderer()):
+        if not _legend_covers(ax, lg, renderer):
             return lg
     return ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, **kw)
