@@ -46,10 +46,9 @@ def docstring_parts(path: pathlib.Path) -> dict:
                 about = " ".join(paragraphs[k + 1].split())
             break
     real = ""
-    for flag in ("--data:", "--vectors:"):
-        if flag in dataset:
-            real = f"{flag[:-1]} " + dataset.split(flag, 1)[1].split(";")[0].strip()
-            break
+    found = re.search(r"(--data|--vectors)(?:/--download)?:\s*([^;]+)", dataset)
+    if found:
+        real = f"{found.group(1)} {found.group(2).strip()}"
     return {"summary": summary, "dataset": dataset, "about": about, "real_data": real}
 
 
