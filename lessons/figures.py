@@ -135,9 +135,10 @@ def _legend_covers(ax, legend, renderer) -> list[str]:
 
 
 def _grey_key(line):
+    """What tells a line apart without colour: its dash pattern and its marker."""
     ls = line.get_linestyle()
-    ls = "-" if ls in ("-", "solid") else ls
-    return ls, str(line.get_marker())
+    dashes = getattr(line, "_unscaled_dash_pattern", (None, None))[1]
+    return ("-" if ls in ("-", "solid") else ls), tuple(dashes or ()), str(line.get_marker())
 
 
 def problems(fig) -> list[str]:
