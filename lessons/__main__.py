@@ -16,6 +16,16 @@ into ``lessons/full_runs.json`` and the README's lesson table.
 """
 from __future__ import annotations
 
+import os
+
+# One BLAS thread unless the user asks for more (set OPENBLAS_NUM_THREADS / OMP_NUM_THREADS
+# yourself to override).  A lesson's matrices are small, so a second thread buys little, and
+# on a machine whose cores are busy with other work, BLAS threads that wait for each other
+# make every product 10-40x slower (measured: a CNN training step of 32 digits took 400 ms
+# instead of 10 ms while four other processes ran).  Set before NumPy is first imported.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
 import argparse
 import ast
 import json
