@@ -141,24 +141,20 @@ ax2.set(xlabel="d (steps back)", ylabel="sigma_max( J_T ... J_(T-d+1) )  (log)",
 fig.tight_layout(w_pad=3)
 for ax in (ax1, ax2):
     figures.legend(ax, fontsize=8)
-L.figure(fig, "gradient_vs_distance_at_init", "At initialisation: the gradient reaching h_t against its distance "
-         "from the loss (left) and the largest singular value of the Jacobian product (right). The tanh RNN "
-         "follows its typical factor per step, rho(W_hh) x mean tanh' (here near 1: at the edge, neither "
-         "vanishing nor exploding yet), far below the slide's bound; the GRU, its update gate at 1/2, loses the "
-         "most at the start.")
-end_product = products["tanh RNN"][T_LONG - 1]
-typical = (rho * slope) ** T_LONG
-L.claim("typical_factor", f"The tanh RNN's Jacobian product over {T_LONG} steps follows its typical factor per step, "
-        "rho(W_hh) x mean tanh', not the slide's bound sigma_max(W_hh)^d, which is far too loose.",
+L.figure(fig, "gradient_vs_distance_at_init", "At initialisation: the gradient reaching h_t by distance (left), the Jacobian "
+         "product (right). The tanh RNN follows rho(W_hh) x mean tanh' per step (near 1 here: at the edge), far below "
+         "the slide's bound; the GRU, its update gate at 1/2, loses the most at the start.")
+end_product, typical = products["tanh RNN"][T_LONG - 1], (rho * slope) ** T_LONG
+L.claim("typical_factor", f"The tanh RNN's Jacobian product over {T_LONG} steps follows its typical factor per step, rho(W_hh) "
+        "x mean tanh', not the slide's bound sigma_max(W_hh)^d, which is far too loose.",
         typical / 10 < end_product < typical * 10 and end_product < 1e-3 * sigma_max ** T_LONG,
         {"sigma_max of the product": end_product, "typical factor ^ T": typical, "bound": sigma_max ** T_LONG})
 
 # %% [markdown]
-# Read it off: the tanh RNN's product follows its typical factor per step, far below the
-# loose bound.  With this initialisation that factor is close to 1 (about 1.0 at T = 150,
-# 1.1 at the quick run's T = 20): at the start the plain RNN sits at the edge, neither
-# vanishing nor exploding; where its weights go in training decides (section 6 shows the
-# trained RNN's gradient vanished).  The GRU loses the most at initialisation: its update
+# Read it off: the tanh RNN's product follows its typical factor per step, far below the loose
+# bound.  Here that factor is close to 1 (1.0 at T = 150, 1.1 at the quick T = 20): at the start
+# the plain RNN sits at the edge; training decides (section 6: its gradient vanished).  The GRU
+# loses the most at initialisation: its update
 # gate starts at σ(0) = 1/2, so h_t = ½ h_{t-1} + ½ h' keeps only part of the state
 # each step (the LSTM's forget gate starts at σ(1) ≈ 0.73).  Gates are not open at
 # the start -- they can LEARN to open (Γu → 0, f → 1): section 6 measures the trained
@@ -217,15 +213,6 @@ L.show("recurrent weights x 2, SGD lr 0.05, adding problem T = 10", f"without cl
                                               if diverged else f"no NaN in {explode_steps} steps")
        + f"\nwith clip_grad_norm(max_norm={MAX_NORM}): {'NaN' if clipped['diverged'] else 'no NaN'}; training loss "
        f"{np.mean(clipped['loss'][:20]):.3f} (first 20 steps) -> {clipped_final:.3f} (last 50)")
-if diverged:
-    L.headline("unclipped run diverged (NaN) at step", diverged, fmt=".0f")
-    if not clipped["diverged"]:
-        L.headline("clipped run: steps trained without NaN (baseline: the unclipped run's)",
-                   len(clipped["loss"]), baseline=diverged - 1, fmt=".0f")
-# 120 quick steps only show it survives; getting below the trivial MSE takes the full run's 800.
-L.headline("clipped run: final training MSE (adding, T=10)", clipped_final,
-           baseline=None if L.quick else TRIVIAL_MSE, higher_is_better=False)
-
 fig, (ax1, ax2) = pyplot.subplots(1, 2, figsize=(12, 4.2))
 for log, colour, ls, label in ((clipped, "tab:blue", "-", "with clipping (norm before clipping)"),
                                (raw, "tab:red", "--", "without clipping")):
@@ -245,12 +232,12 @@ for ax in (ax1, ax2):
         ax.axvline(diverged, color="tab:red", ls=":", label=f"NaN at step {diverged}")
     ax.set_xlabel("SGD step")
     figures.legend(ax, fontsize=8)
-L.figure(fig, "clipping", "Recurrent weights x 2, plain SGD: without clipping the gradient norm grows until it "
-         "overflows (NaN); clip_grad_norm bounds every step and the same model trains through.")
+L.figure(fig, "clipping", "Recurrent weights x 2, plain SGD: without clipping the gradient norm grows until it overflows (NaN); "
+         "clip_grad_norm bounds every step and the same model trains through.")
 if diverged:
-    L.claim("clipping", "Large recurrent weights make gradients explode (the loss turns NaN); clipping the "
-            "gradient norm lets the same model, data and learning rate train through.",
-            not clipped["diverged"], {"unclipped NaN at step": diverged, "clipped steps without NaN": len(clipped["loss"])})
+    L.claim("clipping", "Large recurrent weights make gradients explode (the loss turns NaN); clipping the gradient norm lets "
+            "the same model, data and learning rate train through.", not clipped["diverged"],
+            {"unclipped NaN at step": diverged, "clipped steps without NaN": len(clipped["loss"])})
 
 # %% [markdown]
 # ## 4. The identity-ReLU RNN (IRNN)
@@ -311,10 +298,10 @@ for (res, s), norms in deep.items():                           # faded and anoth
 ax.set(xlabel="layer (1 = first, farthest from the loss)", ylabel="||dL/dy_l||  (log)",
        title=f"Gradient reaching each layer of a {DEPTH}-layer tanh RNN", xticks=range(1, DEPTH + 1))
 figures.legend(ax, fontsize=8)
-L.figure(fig, "residual_depth", "The gradient norm reaching each layer of a deep tanh RNN: a residual connection adds "
-         "the identity to every layer's Jacobian, so layer 1 gets more of it, most of all with small weights.")
-L.claim("residual", "Skip connections carry the gradient through depth: a residual stack delivers more of it to "
-        "its first layer than a plain stack, far more when the weights are small.",
+L.figure(fig, "residual_depth", "The gradient norm reaching each layer of a deep tanh RNN: a residual connection adds the "
+         "identity to every layer's Jacobian, so layer 1 gets more of it, most of all with small weights.")
+L.claim("residual", "Skip connections carry the gradient through depth: a residual stack delivers more of it to its first "
+        "layer than a plain stack, far more when the weights are small.",
         deep[True, 1.0][0] > deep[False, 1.0][0] and deep[True, 0.5][0] > 5 * deep[False, 0.5][0],
         {"residual / plain, Glorot": deep[True, 1.0][0] / deep[False, 1.0][0],
          "residual / plain, weights x 0.5": deep[True, 0.5][0] / deep[False, 0.5][0]})
@@ -344,7 +331,6 @@ table += [f"{kind:<10}" + "".join(f"{results[kind, T]:10.4f}" for T in LENGTHS) 
 table.append(f"{'trivial':<10}" + "".join(f"{TRIVIAL_MSE:10.4f}" for _ in LENGTHS))
 L.show(f"adding problem: test MSE after at most {tuple(STEPS.values())} steps (below ~0.01: solved)",
        "\n".join(table))
-L.headline(f"tanh RNN test MSE, adding T={T_LONG}", results["tanh RNN", T_LONG])
 for kind in ("GRU", "LSTM", "IRNN"):
     L.headline(f"{kind} test MSE, adding T={T_LONG} (baseline: the better of the tanh RNN and 0.167)",
                results[kind, T_LONG], baseline=min(results["tanh RNN", T_LONG], TRIVIAL_MSE), higher_is_better=False)
@@ -360,11 +346,11 @@ for ax in (ax1, ax2):
     figures.legend(ax, fontsize=8)
 ax1.set(xlabel="sequence length T", ylabel="test MSE (log)", xticks=LENGTHS, title="After training")
 ax2.set(xlabel="training step", ylabel="test MSE (log)", title=f"Learning curves at T = {T_LONG}")
-L.figure(fig, "mse_vs_length", "The adding problem: test MSE after training against the sequence length (left) and "
-         "the learning curves at the longest (right). Below about 0.01 is solved; the grey line is answering 1.0.")
+L.figure(fig, "mse_vs_length", "The adding problem: test MSE against the sequence length (left), learning curves at the "
+         "longest (right). Below about 0.01 is solved; the grey line is answering 1.0.")
 gated_best = min(results["GRU", T_LONG], results["LSTM", T_LONG])
-L.claim("gates_solve", f"At T = {T_LONG} the plain tanh RNN stays at the trivial answer while a gated cell solves "
-        "the adding problem.", results["tanh RNN", T_LONG] > 0.5 * TRIVIAL_MSE and gated_best < 0.1 * TRIVIAL_MSE,
+L.claim("gates_solve", f"At T = {T_LONG} the plain tanh RNN stays at the trivial answer while a gated cell solves the adding "
+        "problem.", results["tanh RNN", T_LONG] > 0.5 * TRIVIAL_MSE and gated_best < 0.1 * TRIVIAL_MSE,
         {"tanh RNN": results["tanh RNN", T_LONG], "GRU": results["GRU", T_LONG], "LSTM": results["LSTM", T_LONG],
          "trivial": TRIVIAL_MSE})
 
@@ -381,16 +367,14 @@ for ax, profiles, when in ((axes[0], init_profiles, "at initialisation"),
     ax.axvspan(T_LONG // 2, T_LONG, color="grey", alpha=0.1, label="where the first marker can be")
 for ax in axes:
     figures.legend(ax, fontsize=8)
-L.figure(fig, "gradient_vs_distance_trained", "The gradient reaching h_t against its distance from the loss, at "
-         "initialisation and after training on the adding problem: the trained tanh RNN's gradient vanishes "
-         "geometrically, while the GRU has learned to keep a path back to where the first marker can be.")
+L.figure(fig, "gradient_vs_distance_trained", "The gradient reaching h_t by distance, at initialisation and after training: "
+         "the trained tanh RNN's vanishes geometrically; the GRU learned to keep a path back to the first marker.")
 L.show("mean relative gradient over the first half of the sequence (d >= T/2)",
        "\n".join(f"{kind:<9} initialisation {init_profiles[kind][T_LONG // 2:].mean():9.2e}   "
                  f"trained {trained_profiles[kind][T_LONG // 2:].mean():9.2e}" for kind in CELLS))
-far_rnn = float(trained_profiles["tanh RNN"][T_LONG // 2:].mean())
-far_gru = float(trained_profiles["GRU"][T_LONG // 2:].mean())
-L.claim("trained_vanish", "After training, the tanh RNN's gradient vanishes with distance (almost nothing reaches "
-        "the first half of the sequence); the GRU's does not: its gates learned to keep the path open.",
+far_rnn, far_gru = (float(trained_profiles[k][T_LONG // 2:].mean()) for k in ("tanh RNN", "GRU"))
+L.claim("trained_vanish", "After training, the tanh RNN's gradient vanishes with distance (almost nothing reaches the first "
+        "half of the sequence); the GRU's does not: its gates learned to keep the path open.",
         far_rnn < 1e-3 and far_gru > 1e-2, {"tanh RNN, first half": far_rnn, "GRU, first half": far_gru})
 
 # %% [markdown]
@@ -446,7 +430,6 @@ L.show("tagging 'a marker comes later': accuracy of 2-layer GRU taggers on 1000 
        f"{'':<15}{'first half (future only)':>26}{'all real positions':>20}\n"
        + "\n".join(f"{k:<15}{v['first half']:26.3f}{v['all']:20.3f}" for k, v in tag_acc.items())
        + "\nchance on the first half: 0.5")
-L.headline("unidirectional accuracy, first-half positions", tag_acc["unidirectional"]["first half"])
 L.headline("bidirectional accuracy, first-half positions (baseline: unidirectional)",
            tag_acc["bidirectional"]["first half"], baseline=tag_acc["unidirectional"]["first half"])
 
@@ -458,20 +441,17 @@ ax.axvspan(-0.5, T_TAG // 4 - 0.5, color="grey", alpha=0.1, label="in the first 
 ax.set(xlabel="position t", ylabel="accuracy at position t", ylim=(0.3, 1.02), xticks=range(0, T_TAG, 2),
        title="Does a marker come later?  Accuracy by position")
 figures.legend(ax, fontsize=8)
-L.figure(fig, "bidirectional", "Accuracy by position of a left-to-right and a bidirectional tagger on 'does a marker "
-         "come later?': where the answer lies only in the future the left-to-right tagger can only guess.")
-L.claim("bidirectional", "Only a bidirectional RNN sees the future: where the answer lies only later in the sequence "
-        "a left-to-right tagger is at chance, a bidirectional one is right.",
+L.figure(fig, "bidirectional", "Accuracy by position of a left-to-right and a bidirectional tagger on 'does a marker come "
+         "later?': where the answer lies only in the future the left-to-right tagger can only guess.")
+L.claim("bidirectional", "Only a bidirectional RNN sees the future: where the answer lies only later in the sequence a "
+        "left-to-right tagger is at chance, a bidirectional one is right.",
         tag_acc["bidirectional"]["first half"] > 0.9 and tag_acc["unidirectional"]["first half"] < 0.6,
         {"bidirectional": tag_acc["bidirectional"]["first half"], "left-to-right": tag_acc["unidirectional"]["first half"]})
 
 # %% [markdown]
 # ## 8. What we saw
-# Gradients through time are products of Jacobians: they vanish at about rho(W_hh) x mean tanh'
-# per step in the tanh RNN, explode with large weights (clipping rescues training), and stay
-# level through the IRNN's identity and through residual paths in depth.  Gates must LEARN to keep
-# them alive.  In the full run (seed 0) the plain RNN fails from T = 50 on; at T = 150 the GRU solves
-# the task in ~600 steps, while the IRNN and the LSTM are still on the plateau at 1000 steps -- the
-# trained-gradient figure shows their path back to the first marker closed.  Given more steps they
-# escape (at 1500 steps this IRNN broke through after ~1300; LSTMs from other seeds after 900-1300),
-# which this budget cannot show.  Only a bidirectional RNN sees the future.
+# Gradients through time are products of Jacobians, about rho(W_hh) x mean tanh' per step in the
+# tanh RNN; large weights make them explode (clipping rescues training); the IRNN's identity and
+# residual paths keep them level.  Gates must LEARN to keep them alive: in the full run the GRU solves
+# T = 150 in ~600 steps while the IRNN and the LSTM are still on the plateau at 1000 (given ~1300
+# steps they escape, which this budget cannot show).  Only a bidirectional RNN sees the future.
