@@ -188,12 +188,10 @@ for name, X, rate in [("counts", X_counts, lr), ("counts", X_counts, lr / 100), 
                  acc, speed, test_speed))
     L.headline(f"step 2, {name} input (lr {rate:g}): test accuracy", acc,
                baseline=majority if name == "binary" else None)
-naive_speed, naive_test_speed = rows[-1][5], rows[-1][6]
 acc_counts = next(r[4] for r in rows if r[1] == f"counts, lr {lr:g}")
 acc_binary = next(r[4] for r in rows if r[1] == f"binary, lr {lr:g}")
-L.claim("binary_beats_counts", "0/1 word presence beats word counts as the input: counts are dominated by "
-        "'the' and '.', which say nothing.", acc_binary > acc_counts + 0.05,
-        {"0/1 input": acc_binary, "counts": acc_counts, "majority class": majority})
+L.claim("binary_beats_counts", "0/1 word presence beats word counts as the input: counts are dominated by 'the' and '.', which "
+        "say nothing.", acc_binary > acc_counts + 0.05, {"0/1 input": acc_binary, "counts": acc_counts, "majority class": majority})
 
 # %% [markdown]
 # ## Step 3. Efficiency: the sum of the rows of W0
@@ -221,9 +219,8 @@ touched = int((np.abs(g_dense[0]).sum(axis=1) > 0).sum())
 L.show("step 3: one review, dense x @ W0 vs Embedding-sum",
        f"max |difference| of dL/dW0 and dL/dW1: {diff:.1e}\n"
        f"rows of dL/dW0 that are not 0: {touched} of {len(vocab)} (the review's {len(ids)} distinct words)")
-L.claim("same_gradients", "0/1 input times W0 is the sum of the rows of W0 for the words present: the "
-        "Embedding-sum gives the same gradients, and only those rows are non-zero.",
-        diff < 1e-10 and touched == len(ids),
+L.claim("same_gradients", "0/1 input times W0 is the sum of the rows of W0 for the words present: the Embedding-sum gives the "
+        "same gradients, and only those rows are non-zero.", diff < 1e-10 and touched == len(ids),
         {"largest gradient difference": diff, "non-zero rows": touched, "words in the review": len(ids)})
 
 md.seed(L.seed)
@@ -231,20 +228,14 @@ net_rows = BagOfWordsNet(len(vocab))
 rows_speed = fit(net_rows, X_binary, "rows", lr)
 acc, rows_test_speed = evaluate(net_rows, X_binary, "rows")
 rows.append((f"3: binary, row-sum, lr {lr:g}", "binary, row-sum", len(vocab), np.mean([len(X_binary[i]) for i in test]), acc,
-             rows_speed, rows_test_speed))
+             rows_speed, rows_test_speed))   # the same weights as step 2's binary network: see the gradient check
 L.headline("step 3, row-sum network: test accuracy", acc, baseline=majority)
-L.headline("naive network: training reviews/second", naive_speed, fmt=".0f")
-L.headline("row-sum network: training reviews/second", rows_speed, fmt=".0f")
-print(f"speed-up of the row-sum network: x{rows_speed / naive_speed:.1f} training, "
-      f"x{rows_test_speed / naive_test_speed:.1f} testing (the same weights: see the gradient check)")
 
 # %% [markdown]
-# Why only that much?  Each minidl step also pays a fixed price: building and
-# walking the autograd graph of a dozen small operations, whatever V is.  The
-# naive step's *extra* work grows with the vocabulary (a V-wide input, a
-# (V, 10) gradient, an update of all of W0); the row-sum step's does not.
-# Timing one training step on a review of 45 distinct words as V grows shows it:
-# at IMDB's ~74,000 words the naive network spends nearly all its time on zeros.
+# At this vocabulary the two speeds are close: each minidl step also pays a fixed price (the
+# autograd graph of a dozen small operations), whatever V is.  The naive step's *extra* work grows
+# with the vocabulary (a V-wide input, a (V, 10) gradient, an update of all of W0); the row-sum
+# step's does not.  At IMDB's ~74,000 words the naive network spends nearly all its time on zeros.
 
 # %%
 sweep = [1_000, 10_000, 30_000, 100_000]
@@ -254,13 +245,11 @@ for V in sweep:
     md.seed(L.seed)
     net = BagOfWordsNet(V)
     x = dense(review, V)
-    t = L.time({"dense": lambda: net.train_step_dense(x, 1, 0.01),
-                "rows": lambda: net.train_step_rows(review, 1, 0.01)}, repeats=5 if L.quick else 9)
-    for step in ("dense", "rows"):
-        per_step[step, V] = t[step]["best"]
+    t = L.time({"dense": lambda: net.train_step_dense(x, 1, 0.01), "rows": lambda: net.train_step_rows(review, 1, 0.01)},
+               repeats=5 if L.quick else 9)
     # multiply-adds of one step (hidden 10): forward x W0, dL/dW0 = x^T dL/dh, the update of W0
-    madds["dense", V] = 3 * V * 10 + 3 * 10
-    madds["rows", V] = 3 * len(review) * 10 + 3 * 10
+    for step, width in (("dense", V), ("rows", len(review))):
+        per_step[step, V], madds[step, V] = t[step]["best"], 3 * width * 10 + 3 * 10
 L.show("step 3: one training step on a 45-word review, as the vocabulary grows (best of interleaved repeats)",
        "\n".join(f"V = {V:>7,}:  naive {1e3 * per_step['dense', V]:7.3f} ms ({support.count(madds['dense', V], 'multiply-adds')})"
                  f"   row-sum {1e3 * per_step['rows', V]:7.3f} ms ({support.count(madds['rows', V], 'multiply-adds')})"
@@ -272,21 +261,17 @@ speedup = {V: per_step["dense", V] / per_step["rows", V] for V in sweep}
 L.headline("row-sum speed-up at V = 100,000", speedup[100_000],
            baseline=1.0 if L.backend == "numpy" else None, fmt=".1f")
 if L.backend == "numpy":
-    L.claim("rows_scale", "The naive step's cost grows with the vocabulary (a V-wide input, gradient and update); "
-            "the row-sum step's does not, so its advantage grows with V.",
-            speedup[100_000] > 3 * speedup[1_000] and speedup[100_000] > 5,
-            {"speed-up at V = 1,000": speedup[1_000], "speed-up at V = 100,000": speedup[100_000],
-             "naive multiply-adds at V = 100,000": madds["dense", 100_000],
-             "row-sum multiply-adds": madds["rows", 100_000]}, timing=True)
+    L.claim("rows_scale", "The naive step's cost grows with the vocabulary (a V-wide input, gradient and update); the row-sum "
+            "step's does not, so its advantage grows with V.", speedup[100_000] > 3 * speedup[1_000] and speedup[100_000] > 5,
+            {"speed-up at V = 1,000": speedup[1_000], "speed-up at V = 100,000": speedup[100_000], "naive multiply-adds at "
+             "V = 100,000": madds["dense", 100_000], "row-sum multiply-adds": madds["rows", 100_000]}, timing=True)
 
 # %% [markdown]
 # ## Step 4. Noise reduction: fewer, better words
-# Keep a word only if it was seen at least `min_count` times (a rare word's
-# ratio is mostly chance) and if its |log ratio| is at least `cutoff` (a neutral
-# word carries no signal).  A moderate cutoff can even help; a high one throws
-# away words that matter.  Trask's hand-written network gets much faster too,
-# since its cost is per word; ours also pays a fixed autograd cost per review
-# (a dozen small operations), so its speed column moves less.
+# Keep a word only if it was seen at least `min_count` times (a rare word's ratio is mostly chance)
+# and if its |log ratio| is at least `cutoff` (a neutral word carries no signal).  A moderate cutoff
+# can even help; a high one throws away words that matter.  The work per review falls with the words
+# kept (the multiply-adds column); ours also pays a fixed autograd cost per review.
 
 # %%
 cutoffs = [0.05, 0.8] if L.quick else [0.05, 0.5, 0.8, 1.2]
@@ -302,12 +287,7 @@ for cutoff in cutoffs:
                  np.mean([len(X[i]) for i in test]), acc, speed, test_speed))
     if cutoff in (0.05, 0.8):
         L.headline(f"step 4, min count {min_count}, |log ratio| >= {cutoff:g}: test accuracy", acc, baseline=majority)
-def review_madds(step, V, wpr):
-    """Multiply-adds of one training step: the V-wide product (naive) or the rows present, x3 (forward,
-    gradient, update) for a hidden layer of 10."""
-    return 3 * 10 * (V if step.startswith("2:") else wpr)
-
-
+review_madds = lambda step, V, wpr: 3 * 10 * (V if step.startswith("2:") else wpr)    # x W0 (naive) or the rows present, x3
 table = [f"{'step':<40} {'words':>7} {'words/review':>12} {'test acc':>8} {'multiply-adds':>14} "
          f"{'train rev/s':>11} {'test rev/s':>10}"]
 table += [f"{s:<40} {v:>7,} {wpr:>12.1f} {a:>8.3f} {review_madds(s, v, wpr):>14,.0f} {tr:>11,.0f} {te:>10,.0f}"
@@ -317,22 +297,18 @@ L.show(f"the trade-off table (test accuracy; majority class {majority:.3f}; mult
        "\n".join(table))
 wide = next(r for r in rows if r[0].startswith("4:") and "0.05" in r[0])
 narrow = next(r for r in rows if r[0].startswith("4:") and "0.8" in r[0])
-L.claim("noise_reduction", "Dropping rare words and words with no polarity keeps the accuracy with a fraction "
-        "of the words per review (and so of the work).", narrow[4] >= wide[4] - 0.02 and narrow[3] < 0.25 * wide[3],
-        {"accuracy, |log ratio| >= 0.05": wide[4], "accuracy, |log ratio| >= 0.8": narrow[4],
-         "words/review, >= 0.05": wide[3], "words/review, >= 0.8": narrow[3]})
+L.claim("noise_reduction", "Dropping rare words and words with no polarity keeps the accuracy with a fraction of the words per "
+        "review (and so of the work).", narrow[4] >= wide[4] - 0.02 and narrow[3] < 0.25 * wide[3],
+        {"accuracy, >= 0.05": wide[4], "accuracy, >= 0.8": narrow[4], "words/review, >= 0.05": wide[3], "words/review, >= 0.8": narrow[3]})
 
 # %% [markdown]
 # ## Step 5. What the hidden layer learned
-# Each word's row of W0 is its 10-number "meaning" for this task.  Trask ranks
-# words by their dot product with the row of "excellent".  Try the cosine (the
-# angle alone) as well, and something surprising shows up: every update to a
-# row is  -lr dL/dh = -lr (p - y) p (1 - p) W1^T,  a multiple of W1, and every
-# update to W1 is a multiple of h, a sum of rows.  Starting from W0 = 0, all of
-# them stay multiples of the *first* W1: the 10 hidden units hold a single number
-# per word, its score  s_w = W0[w] . W1  (its push on the output's logit).
-# So the cosine of any two rows is +1 or -1, and the dot-product ranking is the
-# same list for every positive word: the words with the largest scores.
+# Each word's row of W0 is its 10-number "meaning" for this task.  Trask ranks words by their dot
+# product with the row of "excellent".  Try the cosine as well, and something surprising shows up:
+# every update to a row is  -lr dL/dh = -lr (p - y) p (1 - p) W1^T,  a multiple of W1, and every update
+# to W1 is a multiple of h, a sum of rows.  Starting from W0 = 0, all of them stay multiples of the
+# *first* W1: the 10 hidden units hold a single number per word, its score  s_w = W0[w] . W1.  So the
+# cosine of any two rows is +1 or -1, and the dot-product ranking is the same list for every word.
 
 # %%
 W0, W1 = net_rows.W0.numpy(), net_rows.W1.numpy()[:, 0]
@@ -341,9 +317,9 @@ share = np.linalg.svd(W0[common], compute_uv=False) ** 2
 score = W0 @ W1
 cos_w1 = score[common] / (np.linalg.norm(W0[common], axis=1) * np.linalg.norm(W1) + 1e-30)
 parallel = float(np.mean(np.abs(cos_w1) > 0.999))
-L.claim("one_number_per_word", "The 10 hidden units hold one number per word: every row of W0 stays a multiple "
-        "of W1, so the cosine of any two rows is +1 or -1.", parallel > 0.99,
-        {"rows parallel to W1": parallel, "variance along the first direction": float(share[0] / share.sum())})
+L.claim("one_number_per_word", "The 10 hidden units hold one number per word: every row of W0 stays a multiple of W1, so the "
+        "cosine of any two rows is +1 or -1.", parallel > 0.99,
+        {"rows parallel to W1": parallel, "variance along one direction": float(share[0] / share.sum())})
 L.show("step 5: how many directions do the rows of W0 use?",
        f"share of sum_w |W0[w]|^2 along its singular directions: {np.round(share / share.sum(), 6)[:3].tolist()} ...\n"
        f"rows parallel to W1 (|cosine| > 0.999): {np.mean(np.abs(cos_w1) > 0.999):.1%} of the {len(common)} "
@@ -386,12 +362,10 @@ Y_pca, _, ratio = md.manifold.pca(E, 2)
 L.headline("t-SNE of the polarised words: final KL", kl, fmt=".3f")
 print(f"t-SNE of {len(chosen)} words took {tsne_seconds:.1f} s")
 
-
 pyplot = plt()
 fig, axes = pyplot.subplots(1, 3, figsize=(19, 6))
 lim = np.abs(colour).max()
-few = list(dict.fromkeys(w for w in ("excellent", "terrible", by_ratio[0], by_ratio[-1], "good", "bad", "the")
-                         if w in chosen))                 # a few labels: the maps' ends are crowded
+few = list(dict.fromkeys(w for w in ("excellent", "terrible", by_ratio[0], by_ratio[-1], "good", "bad", "the") if w in chosen))
 many = few + [w for w in by_ratio[:3] + by_ratio[::-1][:3] if w in chosen and w not in few]
 far = [(0, 26), (0, -30), (-30, 40), (30, -44), (-30, -44), (30, 40), (0, 50), (0, -54)]
 panels = ((Y_tsne[:, 0], Y_tsne[:, 1], f"t-SNE (perplexity {min(30.0, len(chosen) / 4):g}, KL {kl:.2f})", "", ""),
@@ -404,16 +378,14 @@ for k, (ax, (zx, zy, title, xl, yl)) in enumerate(zip(axes, panels)):
         ax.set_aspect("equal", adjustable="datalim")       # PCA's second axis is ~0: do not magnify it
         ax.set_xticks([]); ax.set_yticks([])
 fig.colorbar(sc, ax=axes, label="log(pos count / neg count)", shrink=0.8)
-for k, (ax, (zx, zy, *_)) in enumerate(zip(axes, panels)):
-    labelled = few if k < 2 else many
-    idx = [chosen.index(w) for w in labelled]
-    figures.place_labels(ax, zx[idx], zy[idx], labelled, fontsize=8, offsets=far if k < 2 else None,
+for k, (ax, (zx, zy, *_)) in enumerate(zip(axes, panels)):                 # a few labels: the maps' ends are crowded
+    idx = [chosen.index(w) for w in (few if k < 2 else many)]
+    figures.place_labels(ax, zx[idx], zy[idx], few if k < 2 else many, fontsize=8, offsets=far if k < 2 else None,
                          arrowprops=dict(arrowstyle="-", color="0.5", lw=0.5))
 fig.suptitle(f"The {len(chosen)} most polarised frequent words, placed by their learned W0 rows: "
              "one direction, a line from negative to positive")
-L.figure(fig, "word_map", "t-SNE and PCA maps of the W0 rows of the most polarised words, coloured by their "
-         "counted log ratio. PCA shows the truth plainly (one direction holds everything, and position on it is the "
-         "log ratio); t-SNE bends that line and stretches the crowded middle.")
+L.figure(fig, "word_map", "t-SNE and PCA maps of the W0 rows of the most polarised words, coloured by their counted log ratio. "
+         "PCA shows the truth plainly (one direction, position on it = log ratio); t-SNE bends the line, stretches the middle.")
 
 fig, (a1, a2, a3) = pyplot.subplots(1, 3, figsize=(19, 5))
 top = by_ratio[:12] + by_ratio[::-1][:12][::-1]
@@ -433,20 +405,16 @@ for k, (step, name) in enumerate((("dense", "naive: x @ W0"), ("rows", "row-sum:
     a3.plot(sweep, [1e3 * per_step[step, V] for V in sweep], label=f"{name} (measured)", **figures.style(k))
 # the naive step's multiply-adds, scaled to its time at the largest V: the slope it should follow
 scale = per_step["dense", sweep[-1]] / madds["dense", sweep[-1]]
-a3.plot(sweep, [1e3 * scale * madds["dense", V] for V in sweep], color="0.5", ls=(0, (1, 2)),
-        label="proportional to the naive step's multiply-adds")
+a3.plot(sweep, [1e3 * scale * madds["dense", V] for V in sweep], color="0.5", ls=(0, (1, 2)), label="naive multiply-adds, scaled")
 a3.set_xscale("log"); a3.set_yscale("log")
 a3.set_xlabel("vocabulary size V"); a3.set_ylabel("ms per training step (best of interleaved repeats)")
 a3.set_title("Step 3: one 45-word review, as V grows")
-figures.legend(a3, fontsize=8)
-figures.legend(a2, fontsize=8)
-L.figure(fig, "steps", "Left: the most polar words by counted log ratio. Middle: test accuracy (bars) and training "
-         "speed of each step. Right: time of one training step against the vocabulary size: the naive step follows "
-         "its multiply-adds (proportional to V), the row-sum step stays flat.")
+figures.legend(a3, fontsize=8); figures.legend(a2, fontsize=8)
+L.figure(fig, "steps", "Left: the most polar words by counted log ratio. Middle: test accuracy (bars) and training speed of each "
+         "step. Right: one training step against the vocabulary size: the naive step follows its multiply-adds (proportional "
+         "to V), the row-sum step stays flat.")
 
 # %% [markdown]
 # ## Closing note
-# Reference (Trask's notebook, IMDB, last 1,000 reviews as test): 85.7% with
-# 0/1 input, ~83-86% after noise reduction with a large speed-up.  What this
-# lesson measures is printed above; the README's lesson table records the
-# default runs on the embedded reviews and on the VADER movie snippets.
+# Reference (Trask's notebook, IMDB, last 1,000 reviews as test): 85.7% with 0/1 input, ~83-86%
+# after noise reduction with a large speed-up.  The README's lesson table records the full runs.
