@@ -223,18 +223,13 @@ rows.append(f"serial scoring, predicting {N_EVAL} validation words by scoring al
             f"{results['serial scoring']['predict_sec']:.1f} s")
 L.show(f"V = {V}: validation perplexity ({N_EVAL} examples) and training time", "\n".join(rows))
 for name in results:
-    L.headline(f"{name}: validation perplexity", results[name]["ppl"], baseline=unigram_ppl,
-               higher_is_better=False)
-for name in ("serial scoring", "hierarchical softmax"):
-    L.headline(f"{name} perplexity / full softmax perplexity", results[name]["ppl"] / results["full softmax"]["ppl"],
-               baseline=MARGIN, higher_is_better=False)
-for name in results:
-    L.headline(f"{name}: seconds per training epoch", results[name]["sec"])
+    L.headline(f"{name}: validation perplexity", results[name]["ppl"], baseline=unigram_ppl, higher_is_better=False)
 ratios = {name: results[name]["ppl"] / results["full softmax"]["ppl"] for name in ("serial scoring", "hierarchical softmax")}
-L.claim("same_perplexity", f"At V = {V:,} the cheaper outputs lose little: serial scoring and the hierarchical "
-        "softmax come within 15% of the full softmax's perplexity.", max(ratios.values()) < MARGIN,
-        {"full softmax": results["full softmax"]["ppl"], "serial": results["serial scoring"]["ppl"],
-         "hierarchical": results["hierarchical softmax"]["ppl"], "unigram": unigram_ppl})
+for name, ratio in ratios.items():
+    L.headline(f"{name} perplexity / full softmax perplexity", ratio, baseline=MARGIN, higher_is_better=False)
+L.claim("same_perplexity", f"At V = {V:,} the cheaper outputs lose little: serial scoring and the hierarchical softmax come "
+        "within 15% of the full softmax's perplexity.", max(ratios.values()) < MARGIN,
+        {"full softmax": results["full softmax"]["ppl"], **{k.split()[0]: results[k]["ppl"] for k in ratios}, "unigram": unigram_ppl})
 
 # %% [markdown]
 # ## 7. Way 4: Collobert & Weston's ranking loss
@@ -328,10 +323,8 @@ L.headline("C&W: seconds per training epoch (window pairs)", cw_sec / (cw_steps 
 # * hierarchical softmax (Huffman tree from the same Zipf counts): only the nodes
 #   on the targets' paths get a gradient, and only those rows are updated (as
 #   word2vec does: a dense update of all V - 1 node vectors would itself be O(V)).
-# Timed with `L.time` (the benchmark harness, `benchmarks/timing.py`): warm-up, then
-# the two steps' repeats interleaved, and the BEST repeat of each: a busy machine
-# only ever adds time, so minima keep the slopes even when the machine is shared.
-# Beside each time, the step's multiply-adds: the cost that does not depend on the machine.
+# Timed with `L.time` (`benchmarks/timing.py`): warm-up, the two steps' repeats interleaved, the BEST
+# repeat of each (a busy machine only adds time), beside the multiply-adds, which no machine changes.
 
 # %%
 SIZES = [1_000, 4_000, 16_000] if L.quick else [1_000, 4_000, 16_000, 64_000]
@@ -371,24 +364,21 @@ for size in SIZES:
     repeats = 7 if L.quick else 9
     t = L.time({"full": full_step, "tree": tree_step}, warmup=3, repeats=repeats)
     depth = hs.mean_depth(zipf)
-    bench.append({"V": size, "full": t["full"]["best"], "tree": t["tree"]["best"], "depth": depth,
-                  # forward h @ W, backward dW = h^T g and dh = g W^T: three (B, H, V) products; the tree
-                  # does the same per node on the path
-                  "full_madds": 3 * B_BENCH * H_BENCH * size, "tree_madds": 3 * B_BENCH * H_BENCH * depth})
+    bench.append({"V": size, "full": t["full"]["best"], "tree": t["tree"]["best"], "depth": depth,   # h @ W, h^T g, g W^T:
+                  "full_madds": 3 * B_BENCH * H_BENCH * size, "tree_madds": 3 * B_BENCH * H_BENCH * depth})  # 3 products
 
 table = [f"{'V':>8} {'full softmax ms':>16} {'multiply-adds':>14} {'hierarchical ms':>16} {'multiply-adds':>14} "
          f"{'full / hier':>12} {'mean path':>10}"]
 table += [f"{b['V']:>8,} {1e3 * b['full']:>16.2f} {support.count(b['full_madds'], ''):>14} {1e3 * b['tree']:>16.2f} "
           f"{support.count(b['tree_madds'], ''):>14} {b['full'] / b['tree']:>12.1f} {b['depth']:>10.2f}" for b in bench]
-L.show(f"time per training step of the output layer (B = {B_BENCH}, H = {H_BENCH}; best of {repeats} "
-       "interleaved repeats)", "\n".join(table))
-L.headline(f"full / hierarchical step time at V = {SIZES[-1]:,}", bench[-1]["full"] / bench[-1]["tree"],
-           baseline=1.0)
+L.show(f"time per training step of the output layer (B = {B_BENCH}, H = {H_BENCH}; best of {repeats} interleaved repeats)",
+       "\n".join(table))
+L.headline(f"full / hierarchical step time at V = {SIZES[-1]:,}", bench[-1]["full"] / bench[-1]["tree"], baseline=1.0)
 grow = SIZES[-1] / SIZES[0]
 full_growth, tree_growth = bench[-1]["full"] / bench[0]["full"], bench[-1]["tree"] / bench[0]["tree"]
 if L.backend == "numpy":        # on a GPU the full softmax's products are nearly free at these sizes (section 9)
-    L.claim("cost_slopes", f"The full softmax's step grows like V (its multiply-adds grow {grow:.0f}x from V = "
-            f"{SIZES[0]:,} to {SIZES[-1]:,}); the hierarchical softmax's barely moves (log V).",
+    L.claim("cost_slopes", f"The full softmax's step grows like V (its multiply-adds grow {grow:.0f}x from V = {SIZES[0]:,} to "
+            f"{SIZES[-1]:,}); the hierarchical softmax's barely moves (log V).",
             full_growth > 0.4 * grow and tree_growth < 0.25 * full_growth,
             {"full softmax time x": full_growth, "hierarchical time x": tree_growth, "V x": grow,
              "path length x": bench[-1]["depth"] / bench[0]["depth"]}, timing=True)
@@ -401,11 +391,9 @@ t_tree = np.array([b["tree"] for b in bench]) * 1e3
 ax.loglog(Vs, t_full, "o-", color="tab:red", lw=2, label="full softmax (measured)")
 ax.loglog(Vs, t_tree, "s--", color="tab:blue", lw=2, label="hierarchical softmax (measured)")
 # the multiply-adds, scaled to meet the measured time at the largest V: the slope each should follow
-madds_full = np.array([b["full_madds"] for b in bench])
-madds_tree = np.array([b["tree_madds"] for b in bench])
+madds_full, madds_tree = (np.array([b[k] for b in bench]) for k in ("full_madds", "tree_madds"))
 ax.loglog(Vs, t_full[-1] * madds_full / madds_full[-1], ":", color="tab:red", label="full: its multiply-adds (3BHV)")
-ax.loglog(Vs, t_tree[-1] * madds_tree / madds_tree[-1], "-.", color="tab:blue",
-          label="tree: its multiply-adds (3BH x path)")
+ax.loglog(Vs, t_tree[-1] * madds_tree / madds_tree[-1], "-.", color="tab:blue", label="tree: its multiply-adds (3BH x path)")
 ax.set_xlabel("vocabulary size V")
 ax.set_ylabel("ms per training step (output layer, best of repeats)")
 ax.set_title(f"Output-layer cost per step as V grows (B = {B_BENCH}, H = {H_BENCH})")
@@ -417,27 +405,15 @@ L.figure(fig, "cost_vs_vocabulary", "Time per training step of the output layer 
 
 # %% [markdown]
 # ## 9. What to take away
-# * At a vocabulary of a few thousand words, all three probabilistic outputs reach
-#   about the same perplexity (within the stated 15%); what differs is the bill.
-#   The full softmax pays for every word at every step.  The hierarchical softmax
-#   pays for a path of ~log V nodes.  Serial scoring pays for K + 1 candidates while
-#   training, but each candidate is a run of the hidden layer (elementwise work, not
-#   one BLAS dot product), and prediction runs it for all V candidates: the slowest
-#   to evaluate by far.
-# * The measured steps follow the slopes: the full softmax's time grows ~linearly
-#   in V, the hierarchical softmax's barely moves (log V), so the gap widens with V.
-#   (At the largest V the tree's step creeps up a little: its gradient is a dense
-#   (V-1, H) array that is mostly zeros, and the memory pages it touches grow with V;
-#   word2vec avoids this by updating the path's rows in place.)
-# * On a GPU (`--backend cupy`) the constants change places: the full softmax's
-#   matrix product is nearly free up to tens of thousands of words, while the tree
-#   pays a kernel launch for each of its small gathers.  On an H100 the quick run
-#   measured ~2-2.6 ms per full-softmax step up to V = 16,000 against 3-4 ms for the
-#   tree.  The O(V) term is still there, with a much smaller constant: the crossover
-#   moves to far larger vocabularies.
-# * Collobert & Weston never normalise anything: a hinge on (true, corrupted)
-#   windows, and the word vectors organise themselves by what can replace what.  On
-#   the generated text most nearest neighbours share the planted class (more often
-#   than in the language model's own input vectors, which only look left); on tiny
-#   Shakespeare, king sits near duke and lord, thou near she, we, you, they.  The corrupted
+# * At a vocabulary of a few thousand words the three probabilistic outputs reach about the same
+#   perplexity; what differs is the bill.  The full softmax pays for every word at every step, the
+#   hierarchical softmax for a path of ~log V nodes, serial scoring for K + 1 runs of the hidden layer
+#   while training and V of them to predict (the slowest to evaluate by far).
+# * The measured steps follow the multiply-adds: the full softmax's time grows ~linearly in V, the
+#   tree's barely moves, so the gap widens with V.  (word2vec also updates the path's rows in place.)
+# * On a GPU (`--backend cupy`) the constants change places: the full softmax's product is nearly free
+#   up to tens of thousands of words (an H100 measured ~2-2.6 ms per step up to V = 16,000) while the
+#   tree pays a kernel launch per small gather (3-4 ms); the crossover moves to far larger V.
+# * Collobert & Weston never normalise anything, and the word vectors organise themselves by what can
+#   replace what (on tiny Shakespeare: king near duke and lord, thou near she, we, you).  The corrupted
 #   words must be drawn like real ones (count^0.75), or the net learns word frequency.
