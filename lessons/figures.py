@@ -183,7 +183,8 @@ def problems(fig) -> list[str]:
                 found.append(f"lines {seen[key]!r} and {label!r} differ only by colour ({ax.get_title()!r})")
             seen.setdefault(key, label)
         # 5. plain tick labels: no "2 x 10^0" on a log axis, whole numbers on an epoch axis
-        for axis, labels in ((ax.xaxis, ax.get_xticklabels()), (ax.yaxis, ax.get_yticklabels())):
+        for axis, labels in ((ax.xaxis, ax.get_xticklabels() + ax.get_xticklabels(minor=True)),
+                             (ax.yaxis, ax.get_yticklabels() + ax.get_yticklabels(minor=True))):
             if any("times" in t.get_text() for t in labels):
                 found.append(f"tick labels like {next(t.get_text() for t in labels if 'times' in t.get_text())!r} "
                              f"({ax.get_title()!r})")

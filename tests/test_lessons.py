@@ -1,10 +1,13 @@
-"""Every lesson runs in --quick mode and its headline results beat their baselines."""
+"""Every lesson runs in --quick mode: its headlines beat their baselines, its claims hold (or say
+plainly that they need the full run, with the full run's numbers), its figures pass the readability
+check, and the tour's summary page teaches (story, claims, headline, captions, commands)."""
 import json
 import subprocess
 import sys
 
 import pytest
 
+from lessons import summary, support
 from lessons.__main__ import lesson_files, run_lesson, write_summary, describe, find
 
 LESSONS = [p.stem for p in lesson_files()]
@@ -36,10 +39,63 @@ def test_quick_run_beats_its_baselines(name, tmp_path):
     for f in r["figures"]:
         with open(f["path"], "rb") as fh:
             assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
+        assert len(f["caption"]) > 40, f"{name}/{f['name']}: a figure needs a caption saying what to see in it"
+        assert not f["problems"], f"{name}/{f['name']}: unreadable figure: {f['problems']}"
+    _check_claims(name, r)
     saved = json.loads((tmp_path / name / "results.json").read_text())
-    assert saved["headlines"] == r["headlines"]
-    page = write_summary(tmp_path, [r])
-    assert name in page.read_text()
+    assert saved["headlines"] == r["headlines"] and saved["claims"] == r["claims"]
+    page = write_summary(tmp_path, [r]).read_text()
+    parts = summary.docstring_parts(find(name))
+    assert name in page and parts["about"] in page, "the page tells what the lesson is about"
+    assert f"python -m lessons run {name}`" in page, "the page gives the full run's command"
+    for c in r["claims"]:
+        assert c["statement"] in page
+    for f in r["figures"]:
+        assert f["caption"] in page
+
+
+def _check_claims(name, r):
+    """Every claim held in the quick run, or is declared full-run-only and shows the full run's numbers.
+
+    Timing claims compare measured times; a machine busy enough can flip one, so they must be
+    present with their numbers but may lose (the page then says it did not hold)."""
+    assert r["claims"], f"{name}: a lesson states its claims (L.claim)"
+    for c in r["claims"]:
+        assert len(c["statement"]) > 30 and c["numbers"], f"{name}: a claim is a sentence with its numbers: {c}"
+        if c["status"] == "full run only":
+            assert c["full_run"] and c["full_run"]["numbers"], \
+                f"{name}: {c['key']} needs the full run, whose numbers must be recorded (python -m lessons readme-table)"
+        elif not c["timing"]:
+            assert c["status"] == "held", f"{name}: claim {c['key']!r} did not hold in the quick run: {c['numbers']}"
+
+
+def test_every_lesson_docstring_says_what_it_is_about():
+    for path in lesson_files():
+        parts = summary.docstring_parts(path)
+        sentences = parts["about"].count(". ") + 1
+        assert 2 <= sentences <= 6 and len(parts["about"]) > 150, f"{path.name}: an 'about' paragraph of 2-3 sentences"
+
+
+def test_the_recorded_full_runs_cover_every_lesson_and_every_claim():
+    """lessons/full_runs.json (written by readme-table from full runs) has every lesson; the README's
+    table is the one generated from it, so the two cannot drift apart."""
+    record = json.loads(support.FULL_RUNS.read_text())
+    assert set(record["lessons"]) == set(LESSONS)
+    for name, r in record["lessons"].items():
+        assert r["claims"] and r["seconds"] > 0, name
+    readme = (support.FULL_RUNS.parent.parent / "README.md").read_text()
+    assert summary.readme_table(record) in readme, "README.md's lesson table is stale: run python -m lessons readme-table"
+
+
+def test_claim_line_says_what_held_and_what_needs_the_full_run():
+    held = {"key": "k", "statement": "A holds.", "status": "held", "held": True, "numbers": {"x": 0.5},
+            "full_run": {"held": True, "numbers": {"x": 0.9}}, "timing": False}
+    assert support.claim_line(held, quick=True) == "✓ A holds. (x 0.5; full run: x 0.9)"
+    failed = dict(held, status="did not hold", held=False)
+    assert "did NOT hold" in support.claim_line(failed, quick=False)
+    full_only = dict(held, status="full run only", held=None)
+    line = support.claim_line(full_only, quick=True)
+    assert "Needs the full run" in line and "x 0.9" in line and "0.5" not in line, "no contradicting quick number"
 
 
 def _headline(results, label):
