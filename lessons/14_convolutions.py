@@ -132,7 +132,7 @@ L.show("one output pixel of the top-edge convolution",
 same = md.ops.conv2d(md.tensor(digit[None, None]), md.tensor(top_edge[None, None])).numpy()[0, 0]
 assert np.allclose(same, top, atol=1e-5)
 
-fig, axes = pyplot.subplots(1, 4, figsize=(14, 3.6))
+fig, axes = pyplot.subplots(1, 4, figsize=(15, 3.6), gridspec_kw=dict(wspace=0.5))
 edge_lim = max(np.abs(top).max(), np.abs(left).max())          # one colour scale for both edge maps
 for ax, img, title, cmap, lim in ((axes[0], digit, "one digit", "gray_r", None),
                                   (axes[1], top_edge, "top-edge kernel", "coolwarm", 1.0),
@@ -412,7 +412,7 @@ for k in range(8):
     axes[2, k].set_title(f"layer 2, map {k}", fontsize=8)
 for ax in axes.ravel():
     ax.set_xticks([]); ax.set_yticks([])
-fig.colorbar(im0, ax=axes[0, 0], fraction=0.046, pad=0.02, label="pixel")
+fig.colorbar(im0, ax=axes[0, 0], fraction=0.046, pad=0.04, location="left", label="pixel (standardised)")
 fig.colorbar(im1, ax=axes[:2, :], fraction=0.015, label="layer 1 activation")
 fig.colorbar(im2, ax=axes[2, :], fraction=0.015, label="layer 2 activation")
 fig.suptitle("One digit through the CNN: 14x14 feature maps of layer 1 (rows 1-2), 7x7 of layer 2 (row 3)")

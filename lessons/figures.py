@@ -159,6 +159,16 @@ def problems(fig) -> list[str]:
             (a, ga), (b, gb) = texts[i], texts[j]
             if (ga is None or ga != gb) and _overlap(boxes[i], boxes[j]):
                 found.append(f"overlapping labels {a.get_text()!r} and {b.get_text()!r}")
+    # 1b. axis labels and tick labels that run into another panel
+    frames = [(ax, ax.get_window_extent(renderer)) for ax in fig.axes if ax.get_visible()]
+    for ax in fig.axes:
+        for t in [ax.xaxis.label, ax.yaxis.label] + _drawn_tick_labels(ax.xaxis) + _drawn_tick_labels(ax.yaxis):
+            if t.get_visible() and t.get_text().strip():
+                box = t.get_window_extent(renderer)
+                for other, frame in frames:
+                    if other is not ax and _overlap(box, frame, slack=2.0):
+                        found.append(f"the label {t.get_text()!r} runs into another panel ({other.get_title()!r})")
+                        break
     # 2. images without a colour scale
     images = [im for ax in fig.axes for im in ax.images]
     keyed = {(im.get_cmap().name, *im.get_clim()) for im in images if im.colorbar is not None}
