@@ -103,9 +103,14 @@ def write_page(out: pathlib.Path, results: list[dict]) -> pathlib.Path:
         lines += ["A quick run trains for seconds on small embedded data; where a number differs from the full "
                   "run's, both are shown (the full runs' numbers are in `lessons/full_runs.json` and the "
                   "README's lesson table).", ""]
+    lines += ["| lesson | claims | headline |", "|---|---|---|"]
+    for r in results:
+        marks = "".join({"held": "✓", "did not hold": "✗", "full run only": "…"}[c["status"]] for c in r.get("claims", []))
+        lines.append(f"| [{r['lesson']}](#{r['lesson']}) | {marks} | {headline_text(main_headline(r))} |")
+    lines.append("")
     for r in results:
         parts = docstring_parts(_lesson_file(r["lesson"]))
-        lines += [f"## {r['lesson']}: {parts['summary']}", ""]
+        lines += [f"## {r['lesson']}", "", f"**{parts['summary']}**", ""]
         if parts["about"]:
             lines += [parts["about"], ""]
         if r.get("claims"):
