@@ -6,10 +6,10 @@ the fixed figure and asserts it is clean: a check that cannot fail would guard n
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from lessons import figures  # noqa: E402
+from lessons import figures
 
 
 def _close(fig):
