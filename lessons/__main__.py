@@ -142,7 +142,9 @@ def main(argv=None):
         print()
     page = write_summary(out, results)
     (out / "tour.json").write_text(json.dumps(results, indent=2))
-    print(f"[tour] {len(results)} lessons; summary page: {page}")
+    claims = [c for r in results for c in r["claims"]]
+    tally = ", ".join(f"{sum(c['status'] == s for c in claims)} {s}" for s in ("held", "did not hold", "full run only"))
+    print(f"[tour] {len(results)} lessons; claims: {tally}; summary page: {page}")
     return 0
 
 
