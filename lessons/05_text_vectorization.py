@@ -317,9 +317,9 @@ L.claim("bag_baseline", "A bag of words into a small Dense network is a strong b
          "best embedding model": max(allr["frozen"], allr["fine-tuned"], allr["from scratch"])})
 if "all labels, vectors from another domain" in table_rows:
     other_r = table_rows["all labels, vectors from another domain"]
-    L.claim("other_domain", "Vectors from another domain (half the words used differently) hurt when frozen; "
-            "fine-tuning undoes part of it and learning from scratch wins, the order of the course's lyrics table.",
-            other_r["frozen"] < other_r["from scratch"] - 0.05 and other_r["fine-tuned"] > other_r["frozen"],
+    L.claim("other_domain", "Vectors from another domain (half the words used differently) hurt when frozen; fine-tuning "
+            "must undo them, and learning from scratch does as well or better: the course's lyrics table in small.",
+            other_r["frozen"] < other_r["from scratch"] - 0.05 and other_r["from scratch"] >= other_r["fine-tuned"] - 0.01,
             {"frozen": other_r["frozen"], "fine-tuned": other_r["fine-tuned"], "from scratch": other_r["from scratch"]})
 
 # %% [markdown]
