@@ -141,8 +141,8 @@ def write_page(out: pathlib.Path, results: list[dict]) -> pathlib.Path:
 
 
 # ---------------------------------------------------------------------- full runs -> README
-def record_full_runs(out: pathlib.Path, machine: str | None = None) -> dict:
-    """Collect the full runs' results under ``out`` into lessons/full_runs.json."""
+def record_full_runs(out: pathlib.Path, machine: str | None = None, path: pathlib.Path | None = None) -> dict:
+    """Collect the full runs' results under ``out`` into ``path`` (lessons/full_runs.json)."""
     lessons = {}
     for path in sorted(pathlib.Path(out).glob("[0-9][0-9]_*/results.json")):
         r = json.loads(path.read_text())
@@ -151,7 +151,7 @@ def record_full_runs(out: pathlib.Path, machine: str | None = None) -> dict:
         lessons[r["lesson"]] = {"seconds": r["seconds"], "claims": r.get("claims", []),
                                 "headline": main_headline(r)}
     record = {"machine": machine or f"{platform.machine()}, {os.cpu_count()} cores", "lessons": lessons}
-    support.FULL_RUNS.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n")
+    pathlib.Path(path or support.FULL_RUNS).write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n")
     return record
 
 

@@ -116,3 +116,24 @@ def test_gru_lesson_on_tiny_shakespeare_beats_the_bigram(shared_data, tmp_path):
                    backend="numpy")
     gru = _headline(r, "GRU validation perplexity")
     assert gru["value"] < gru["baseline"], gru
+
+
+def test_readme_table_is_made_from_full_runs_only(tmp_path):
+    """readme-table keeps the full default runs (not quick ones, not real-data ones) and writes the
+    README block between its markers, every claim with its mark and numbers."""
+    def result(name, quick, data):
+        return {"lesson": name, "quick": quick, "data": data, "seconds": 12.3, "download": None,
+                "claims": [{"key": "k", "statement": "It holds.", "status": "held", "held": True,
+                            "numbers": {"x": 0.5}, "full_run": None, "timing": False}],
+                "headlines": [{"label": "accuracy", "value": 0.9, "baseline": 0.5, "higher_is_better": True,
+                               "beats_baseline": True, "main": False}], "figures": [], "texts": []}
+    for name, quick, data in ((LESSONS[0], False, None), (LESSONS[1], True, None), (LESSONS[2], False, "x.txt")):
+        (tmp_path / "out" / name).mkdir(parents=True)
+        (tmp_path / "out" / name / "results.json").write_text(json.dumps(result(name, quick, data)))
+    record = summary.record_full_runs(tmp_path / "out", machine="a test machine", path=tmp_path / "full.json")
+    assert list(record["lessons"]) == [LESSONS[0]]
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- lessons:start -->\nold\n<!-- lessons:end -->\nrest\n")
+    summary.update_readme(readme, summary.readme_table(record))
+    text = readme.read_text()
+    assert "\nold\n" not in text and "✓ It holds. (x 0.5)" in text and "a test machine" in text and text.endswith("rest\n")
