@@ -114,8 +114,8 @@ def main(argv=None):
 
     if args.cmd == "list":
         for p in lesson_files():
-            summary, dataset = describe(p)
-            print(f"{p.stem:<28} {summary}")
+            line, dataset = describe(p)
+            print(f"{p.stem:<28} {line}")
             if dataset:
                 print(f"{'':<28}   data: {dataset}")
         return 0
