@@ -144,8 +144,8 @@ def write_page(out: pathlib.Path, results: list[dict]) -> pathlib.Path:
 def record_full_runs(out: pathlib.Path, machine: str | None = None, path: pathlib.Path | None = None) -> dict:
     """Collect the full runs' results under ``out`` into ``path`` (lessons/full_runs.json)."""
     lessons = {}
-    for path in sorted(pathlib.Path(out).glob("[0-9][0-9]_*/results.json")):
-        r = json.loads(path.read_text())
+    for found in sorted(pathlib.Path(out).glob("[0-9][0-9]_*/results.json")):
+        r = json.loads(found.read_text())
         if r["quick"] or r["data"]:
             continue                                   # only default full runs on the embedded data
         lessons[r["lesson"]] = {"seconds": r["seconds"], "claims": r.get("claims", []),

@@ -132,6 +132,8 @@ def test_readme_table_is_made_from_full_runs_only(tmp_path):
         (tmp_path / "out" / name / "results.json").write_text(json.dumps(result(name, quick, data)))
     record = summary.record_full_runs(tmp_path / "out", machine="a test machine", path=tmp_path / "full.json")
     assert list(record["lessons"]) == [LESSONS[0]]
+    assert json.loads((tmp_path / "full.json").read_text()) == record                 # written where asked ...
+    assert json.loads((tmp_path / "out" / LESSONS[2] / "results.json").read_text())["lesson"] == LESSONS[2]   # ... only there
     readme = tmp_path / "README.md"
     readme.write_text("intro\n<!-- lessons:start -->\nold\n<!-- lessons:end -->\nrest\n")
     summary.update_readme(readme, summary.readme_table(record))
