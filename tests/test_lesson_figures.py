@@ -31,8 +31,10 @@ def test_overlapping_labels_are_found_and_place_labels_avoids_them():
 
 
 def test_an_image_needs_a_colour_bar():
-    fig, axes = plt.subplots(1, 2)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4))
     ims = [ax.imshow(np.eye(3), vmin=0, vmax=1) for ax in axes]
+    for ax in axes:
+        ax.set_xticks([]); ax.set_yticks([])
     assert sum("colour bar" in p for p in figures.problems(fig)) == 2
     fig.colorbar(ims[0], ax=axes)             # one bar serves both: same colour map and limits
     assert not figures.problems(fig)
@@ -61,8 +63,15 @@ def test_lines_that_differ_only_by_colour_are_found():
     _close(fig)
 
 
+def test_a_label_that_runs_into_another_panel_is_found():
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(4, 3))
+    a2.set_ylabel("a long label that runs into the panel beside it", labelpad=40)
+    assert any("runs into another panel" in p for p in figures.problems(fig))
+    _close(fig)
+
+
 def test_tidy_gives_plain_log_ticks_and_whole_epochs():
-    fig, (a1, a2) = plt.subplots(1, 2)
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
     a1.plot([50, 250], [1.6, 6.0]); a1.set_yscale("log")           # lesson 02's old "6 x 10^0"
     a2.plot([1, 2, 3], [0.5, 0.6, 0.7]); a2.set_xlabel("epoch")    # lesson 10's old "1.25, 1.50"
     found = figures.problems(fig)
