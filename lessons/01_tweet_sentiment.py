@@ -2,6 +2,11 @@
 
 dataset: generated sentiment tweets with negation (embedded); --data: VADER tweets_GroundTruth.txt or NLTK twitter_samples/
 
+The course's first neural model reads a tweet as the average of its word vectors and learns
+from labelled tweets which direction in that space means "positive".  It works well, and its
+blind spot is as instructive: an average has no word order, so it cannot tell which word a
+"not" belongs to, and it learns what company a word keeps rather than what the word means.
+
 What this lesson shows
 * ``grad``: the derivative of f(x) = 3x^2 + x is 6x + 1, computed by autograd;
 * the training loop written out (forward, cross-entropy, backward, W -= alpha * dW),
@@ -145,7 +150,10 @@ with md.no_grad():
 val_acc = float((val_pred == labels[val_idx]).mean())
 majority = max(labels[val_idx].mean(), 1 - labels[val_idx].mean())
 L.headline("validation accuracy", val_acc, baseline=majority)
-best = int(np.argmax(history["val_loss"]))
+best = int(np.argmin(history["val_loss"]))                 # the epoch with the LOWEST validation loss
+L.claim("beats_majority", "An average of learned word vectors reads sentiment: validation accuracy well above "
+        "always answering the commoner label.", val_acc > majority + 0.1,
+        {"accuracy": val_acc, "majority class": majority})
 L.show("when to stop",
        f"validation loss was lowest after epoch {best + 1} of {epochs} "
        f"({history['val_loss'][best]:.3f}; train accuracy then {history['accuracy'][best]:.3f}, "
@@ -155,10 +163,15 @@ L.show("when to stop",
           if best < epochs - 1 else "It was still falling: more epochs would help."))
 if "negated" in data:                                     # generated data marks its negations
     neg = np.asarray(data["negated"])[val_idx]
+    acc_plain = float(np.mean(val_pred[~neg] == labels[val_idx][~neg]))
+    acc_negated = float(np.mean(val_pred[neg] == labels[val_idx][neg]))
     L.show("accuracy by kind of tweet",
-           f"plain opinions : {np.mean(val_pred[~neg] == labels[val_idx][~neg]):.3f}\n"
-           f"negated ones   : {np.mean(val_pred[neg] == labels[val_idx][neg]):.3f}   "
+           f"plain opinions : {acc_plain:.3f}\n"
+           f"negated ones   : {acc_negated:.3f}   "
            "<- a mean of word vectors cannot see which word 'not' belongs to")
+    L.claim("negation", "It cannot read negation: an average has no word order, so negated tweets "
+            "('was not great') are read mostly wrong while plain ones are read right.",
+            acc_plain - acc_negated > 0.2, {"plain tweets": acc_plain, "negated tweets": acc_negated})
 
 # %% [markdown]
 # ## 8. Hand-written tweets, negations included
@@ -178,8 +191,11 @@ L.show("predictions on hand-written tweets",
 # smallest scores are the model's sentiment lexicon; a PCA of their embeddings
 # shows positive and negative words on opposite sides of the map.
 # On the generated data, look for "hate" among the *positive* words: there it
-# almost always follows "did not", so a model that cannot see order learns that
-# "hate" predicts a positive tweet, while "hated" (never negated) stays negative.
+# only ever follows "did not" ("i did not hate the film" is a positive tweet), so a
+# model that cannot see order learns that "hate" predicts a positive tweet, while
+# "hated" (never negated) stays negative.  The model learns the company a word
+# keeps, not its meaning: the map colours each word by its meaning, so the words
+# that land on the "wrong" side stand out.
 
 # %%
 E = model[0].W.numpy()                                    # (V, d)
@@ -192,41 +208,85 @@ k = 12
 top_pos = frequent[np.argsort(-score[frequent])[:k]]
 top_neg = frequent[np.argsort(score[frequent])[:k]]
 vocab = vectorizer.vocabulary()
+# What each word MEANS, where we know it (the generator's lexicon), and which words the
+# generated tweets only ever show after "did not" (the verbs' base forms).
+S = datasets.synthetic_text
+meaning, negated_only = {}, set()
+if "negated" in data:
+    for w in S.POSITIVE_ADJ + [w for pair in S.POSITIVE_VERB for w in pair]:
+        meaning[w] = +1
+    for w in S.NEGATIVE_ADJ + [w for pair in S.NEGATIVE_VERB for w in pair]:
+        meaning[w] = -1
+    negated_only = {base for _, base in S.POSITIVE_VERB + S.NEGATIVE_VERB}
+star = lambda i: vocab[i] + ("*" if vocab[i] in negated_only else "")
+note = "\n* seen only after 'did not': its vector says 'positive tweet' or 'negative tweet', not what the word means" \
+    if negated_only else ""
 L.show("most positive / most negative words (by learned score)",
-       "positive: " + ", ".join(vocab[i] for i in top_pos) + "\n"
-       "negative: " + ", ".join(vocab[i] for i in top_neg))
+       "positive: " + ", ".join(star(i) for i in top_pos) + "\n"
+       "negative: " + ", ".join(star(i) for i in top_neg) + note)
 for word in ("good", "excellent", "great", "bad"):
     if vectorizer.token_to_id(word) != md.data.UNK_ID:           # the word is in the vocabulary
         rare = np.setdiff1d(np.arange(V), frequent)
         near = md.manifold.cosine_neighbours(E, [vectorizer.token_to_id(word)], k=5, exclude_ids=rare)[0]
-        L.show(f"nearest words to {word!r}", ", ".join(f"{vocab[i]} ({s:.2f})" for i, s in near))
+        L.show(f"nearest words to {word!r}", ", ".join(f"{star(i)} ({s:.2f})" for i, s in near) + note)
         break
+if meaning:
+    known = [i for i in frequent if vocab[i] in meaning]
+    plain_words = [i for i in known if vocab[i] not in negated_only]
+    flipped_words = [i for i in known if vocab[i] in negated_only]
+    plain_right = float(np.mean([np.sign(score[i]) == meaning[vocab[i]] for i in plain_words]))
+    flipped = float(np.mean([np.sign(score[i]) == -meaning[vocab[i]] for i in flipped_words]))
+    L.claim("company_not_meaning", "It learns the company a word keeps, not its meaning: opinion words seen "
+            "plain get the sign of their meaning, while words seen only after 'did not' (hate, loathe, ...) "
+            "get the opposite sign.", plain_right >= 0.9 and flipped >= 0.75,
+            {"plain words with their meaning's sign": plain_right, "negated-only words with the opposite sign": flipped})
 
 pyplot = plt()
+from lessons import figures
+
 chosen = np.concatenate([top_pos, top_neg])
 Z, _, ratio = md.manifold.pca(E[chosen], 2)
-fig, ax = pyplot.subplots(figsize=(7, 5.5))
-for rows, colour, lab in ((slice(0, k), "tab:green", "most positive words"), (slice(k, 2 * k), "tab:red", "most negative words")):
-    ax.scatter(Z[rows, 0], Z[rows, 1], c=colour, label=lab)
-    for (zx, zy), i in zip(Z[rows], chosen[rows]):
-        ax.annotate(vocab[i], (zx, zy), fontsize=8, xytext=(3, 3), textcoords="offset points")
-ax.set_xlabel(f"PC 1 ({ratio[0]:.0%} of variance)")
+if np.corrcoef(Z[:, 0], score[chosen])[0, 1] < 0:
+    Z[:, 0] *= -1                                          # a PCA axis has no sign: put "positive" on the right
+fig, ax = pyplot.subplots(figsize=(8, 6))
+colour_of = {+1: "tab:green", -1: "tab:red", 0: "0.45"}
+name_of = {+1: "means positive", -1: "means negative", 0: "no opinion (filler)"}
+for m in (+1, -1, 0):
+    for only_negated, marker in ((False, "o"), (True, "^")):
+        rows = [j for j, i in enumerate(chosen) if meaning.get(vocab[i], 0) == m and (vocab[i] in negated_only) == only_negated]
+        if rows:
+            label = name_of[m] + (", seen only after 'did not'" if only_negated else "")
+            ax.scatter(Z[rows, 0], Z[rows, 1], c=colour_of[m], marker=marker, s=60 if only_negated else 40,
+                       edgecolors="black" if only_negated else "none", label=label)
+ax.axvline(0, color="0.8", lw=0.8, zorder=0)
+ax.set_xlabel(f"PC 1 ({ratio[0]:.0%} of variance): the learned sentiment direction, positive to the right")
 ax.set_ylabel(f"PC 2 ({ratio[1]:.0%} of variance)")
-ax.set_title("Learned word embeddings: PCA of the most positive and negative words")
-ax.legend()
-L.figure(fig, "word_map", "PCA of the embeddings of the 12 most positive and 12 most negative words")
+ax.set_title("What the embeddings learned: the 12 most positive and 12 most negative words\n"
+             "(place: what the word predicts; colour: what it means)", fontsize=10)
+ax.margins(0.15)
+lg = figures.legend(ax, fontsize=8)
+figures.place_labels(ax, Z[:, 0], Z[:, 1], [vocab[i] for i in chosen], fontsize=8)
+L.figure(fig, "word_map", "PCA of the embeddings of the 12 most positive and 12 most negative words (by learned "
+         "score). Position is what a word predicts; colour is what it means. On the generated tweets the "
+         "triangles (hate, loathe, ... seen only after 'did not') sit on the side opposite their meaning: an "
+         "average of word vectors learns a word's company, not its meaning.")
 
 fig, (a1, a2) = pyplot.subplots(1, 2, figsize=(10, 4))
 ep = np.arange(1, epochs + 1)
-a1.plot(ep, history["loss"], "o-", label="train")
-a1.plot(ep, history["val_loss"], "s-", label="validation")
-a1.set_xlabel("epoch"); a1.set_ylabel("cross-entropy"); a1.set_title("Loss"); a1.legend()
-a2.plot(ep, history["accuracy"], "o-", label="train")
-a2.plot(ep, history["val_accuracy"], "s-", label="validation")
+a1.plot(ep, history["loss"], label="train", **figures.style(0))
+a1.plot(ep, history["val_loss"], label="validation", **figures.style(1))
+a1.axvline(best + 1, color="grey", ls=":", lw=1, label=f"lowest validation loss (epoch {best + 1})")
+a1.set_xlabel("epoch"); a1.set_ylabel("cross-entropy"); a1.set_title("Loss")
+a2.plot(ep, history["accuracy"], label="train", **figures.style(0))
+a2.plot(ep, history["val_accuracy"], label="validation", **figures.style(1))
 a2.axhline(majority, color="grey", ls=":", label="majority class")
-a2.set_xlabel("epoch"); a2.set_ylabel("accuracy"); a2.set_title("Accuracy"); a2.legend()
+a2.set_xlabel("epoch"); a2.set_ylabel("accuracy"); a2.set_title("Accuracy")
+for a in (a1, a2):
+    figures.legend(a, fontsize=8)
 fig.suptitle("Embedding -> Mean -> Dense -> LogSoftmax")
-L.figure(fig, "curves", "training and validation loss and accuracy per epoch")
+L.figure(fig, "curves", "Training and validation loss and accuracy per epoch; the dotted line marks the epoch "
+         "with the lowest validation loss, where a validation-based early stop would keep the weights.")
+
 
 # %% [markdown]
 # ## The course's Trax code, run by minidl

@@ -2,6 +2,11 @@
 
 dataset: word vectors learned here from generated topic documents (embedded); --vectors: GloVe text vectors (e.g. glove.6B.50d.txt)
 
+Word vectors live in many dimensions; to look at them we squash them to two.  PCA keeps the two
+directions of largest variance, so far stays far but groups can land on top of each other; t-SNE
+keeps each word's neighbours and pulls the groups apart, at a price: on a t-SNE map the size of
+a cluster and the gaps between clusters mean nothing.
+
 What this lesson shows
 * PCA projects onto the two directions of largest variance: straight lines stay
   straight and far stays far, but groups that differ along the *other* directions
@@ -25,6 +30,7 @@ import numpy as np
 import minidl as md
 from minidl import datasets, optim
 from minidl.data import DataLoader, TextVectorizer
+from lessons import figures, support
 from lessons.support import Lesson, plt
 
 L = Lesson(__file__)
@@ -135,7 +141,8 @@ Z_tsne, kl = md.manifold.tsne(vectors, perplexity=30.0, n_iter=n_iter, seed=L.se
 seconds = time.perf_counter() - start
 L.headline("t-SNE final KL(P || Q)", kl, fmt=".3f")
 L.headline("t-SNE seconds", seconds, fmt=".2f")
-print(f"t-SNE of {len(words)} points, {n_iter} iterations: {seconds:.2f} s (exact O(n^2) per step)")
+print(f"t-SNE of {len(words)} points, {n_iter} iterations: {seconds:.2f} s (exact O(n^2) per step: "
+      f"{support.count(len(words) ** 2 * n_iter, 'pair terms')} in all)")
 
 
 def agreement(Z, k=5, cosine=False):
@@ -153,8 +160,11 @@ L.show("5 nearest neighbours in the same group",
        f"in the PCA map:  {in_pca:.3f}   (its 2 axes hold {var_ratio.sum():.0%} of the variance)\n"
        f"in the t-SNE map: {in_tsne:.3f}\n"
        f"chance: {1 / len(names):.3f}")
-L.headline("t-SNE map: neighbours in the same group", in_tsne, baseline=in_pca)
+L.headline("t-SNE map: neighbours in the same group", in_tsne, baseline=in_pca, main=True)
 L.headline("PCA map: neighbours in the same group", in_pca, baseline=1 / len(names))
+L.claim("tsne_neighbours", "t-SNE keeps each word's neighbours: more of a word's 5 nearest neighbours share its "
+        "group on the t-SNE map than on the PCA map.", in_tsne > in_pca + 0.05,
+        {"t-SNE": in_tsne, "PCA": in_pca, "in the vectors": in_data, "chance": 1 / len(names)})
 
 pyplot = plt()
 colours = pyplot.get_cmap("tab20")(np.arange(len(names)) % 20)
@@ -164,15 +174,20 @@ for ax, Z, title in ((axes[0], Z_pca, f"PCA (PC 1 + PC 2 = {var_ratio.sum():.0%}
     for g, name in enumerate(names):
         pts = Z[truth == g]
         ax.scatter(pts[:, 0], pts[:, 1], color=colours[g], s=16, label=name)
-        # three of its words beside each group's centre (one label per point would bury the map)
-        ax.annotate(", ".join(np.array(words)[truth == g][:3]), pts.mean(axis=0), fontsize=8, color="0.15",
-                    xytext=(6, 4), textcoords="offset points")
     ax.set_title(title)
     ax.set_xticks([]); ax.set_yticks([])
+    ax.margins(x=0.22, y=0.08)                                # room for the labels beside the groups
 fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=len(names) // 2, fontsize=9)
 fig.subplots_adjust(bottom=0.12)
 fig.suptitle(f"{len(words)} word vectors ({vectors.shape[1]}-d), coloured by their true group")
-L.figure(fig, "pca_vs_tsne", "the same word vectors mapped by PCA and by t-SNE")
+for ax, Z in ((axes[0], Z_pca), (axes[1], Z_tsne)):
+    # two of its words beside each group's centre (one label per point would bury the map)
+    centres_2d = np.array([Z[truth == g].mean(axis=0) for g in range(len(names))])
+    figures.place_labels(ax, centres_2d[:, 0], centres_2d[:, 1],
+                         [", ".join(np.array(words)[truth == g][:2]) for g in range(len(names))], fontsize=8,
+                         colors=[0.6 * np.asarray(colours[g][:3]) for g in range(len(names))])   # darker: readable
+L.figure(fig, "pca_vs_tsne", "The same word vectors mapped by PCA (left) and t-SNE (right), coloured by their true "
+         "group: PCA lets groups that differ along the dropped directions overlap; t-SNE pulls every group apart.")
 
 # %% [markdown]
 # ## 4. What t-SNE distances do not mean
@@ -214,19 +229,39 @@ for name, Z in maps.items():
 L.show("planted groups: distances and sizes, in the data and in the maps", "\n".join(rows))
 L.headline("planted: far/near distance ratio in the data", geometry(X)[0], fmt=".1f")
 L.headline("planted: far/near distance ratio in the t-SNE map", geometry(maps["t-SNE, seed 0"])[0], fmt=".1f")
+tsne_far = [geometry(maps[f"t-SNE, seed {s}"])[0] for s in (0, 1)]
+tsne_wide = [geometry(maps[f"t-SNE, seed {s}"])[1] for s in (0, 1)]
+far_data, wide_data = geometry(X)
+far_pca, wide_pca = geometry(maps["PCA"])
+L.claim("tsne_gaps", "Gaps between t-SNE clusters mean nothing: a group 10 times farther away than another "
+        "comes out at about the same distance, differently for each seed.", max(tsne_far) < 0.3 * far_data,
+        {"far/near in the data": far_data, "t-SNE seed 0": tsne_far[0], "t-SNE seed 1": tsne_far[1]})
+L.claim("tsne_sizes", "Sizes of t-SNE clusters mean nothing: a group 8 times as wide as another comes out the "
+        "same size (each point gets the same number of neighbours).", max(tsne_wide) < 2 and wide_data > 5,
+        {"D/A width in the data": wide_data, "t-SNE seed 0": tsne_wide[0], "t-SNE seed 1": tsne_wide[1]})
+L.claim("pca_keeps_far", "PCA keeps the big picture (far stays far, wide stays wide) but lets groups that differ "
+        "along a dropped direction fall on top of each other.", far_pca > 0.5 * far_data and wide_pca > 0.5 * wide_data,
+        {"far/near in PCA": far_pca, "D/A width in PCA": wide_pca})
 
 fig, axes = pyplot.subplots(1, 3, figsize=(16, 5))
 for ax, name in zip(axes, list(maps)[1:]):
     Z = maps[name]
     for g, lab in enumerate("ABCD"):
         ax.scatter(Z[group == g, 0], Z[group == g, 1], s=10, color=colours[2 * g], label=f"{lab}")
-        ax.annotate(lab, Z[group == g].mean(axis=0), fontsize=14, weight="bold")
-    ax.set_title(f"{name}: A-C / A-B = {geometry(Z)[0]:.1f}, D/A size = {geometry(Z)[1]:.1f}")
+    ax.set_title(f"{name}:\nA-C / A-B = {geometry(Z)[0]:.1f}, D/A size = {geometry(Z)[1]:.1f}", fontsize=10)
     ax.set_aspect("equal", adjustable="datalim")
+    ax.margins(0.15)
     ax.set_xticks([]); ax.set_yticks([])
-axes[0].legend(title="group", loc="best")
 fig.suptitle("In the data: A-C / A-B = {:.1f}, D is {:.1f}x as wide as A".format(*geometry(X)))
-L.figure(fig, "distances", "planted groups: PCA keeps far/near and wide/tight, t-SNE does not")
+fig.tight_layout()
+for ax, name in zip(axes, list(maps)[1:]):
+    Z = maps[name]
+    m = np.array([Z[group == g].mean(axis=0) for g in range(4)])
+    figures.place_labels(ax, m[:, 0], m[:, 1], list("ABCD"), fontsize=13, weight="bold",
+                         offsets=[(12, 8), (-12, -20), (12, -20), (-12, 8), (0, 24), (0, -34), (24, 0), (-24, 0)])
+L.figure(fig, "distances", "Four planted groups in 10-D (A and B near, C 10 times farther, D 8 times wider). PCA keeps "
+         "far/near and wide/tight but puts A on B; t-SNE separates all four, with distances and sizes that the "
+         "data does not have, and another seed draws another layout.")
 
 # %% [markdown]
 # The same question for the word vectors: do the distances between the group

@@ -2,6 +2,11 @@
 
 dataset: generated tweet/movie/product/news sentences (embedded); --data: VADER folder, four sources; --vectors: GloVe text
 
+Before a model can read text, text must become numbers: ids in a sequence, or a bag of counts
+over the vocabulary.  Bags of words into a small network are a strong baseline; an Embedding
+layer can start from vectors pretrained on unlabelled text, frozen or fine-tuned, or learn from
+scratch.  Which wins depends on how many labels there are and where the vectors came from.
+
 What this lesson shows
 * the encodings of ``TextVectorizer`` on the same three sentences: integer
   sequences (pad = 0, unknown = 1, ``max_tokens``, ``output_sequence_length``
@@ -29,6 +34,7 @@ from minidl import datasets, nn, optim
 from minidl.data import TextVectorizer
 from minidl.datasets.synthetic_genres import make_genre_texts
 from minidl.models import glove as G
+from lessons import figures
 from lessons.support import Lesson, plt
 
 L = Lesson(__file__)
@@ -75,17 +81,21 @@ L.show("ngrams=2: the unigrams, then the bigrams, each an entry of the vocabular
 
 pyplot = plt()
 fig, axes = pyplot.subplots(3, 1, figsize=(11, 5.5), sharex=True)
+top = max(float(M.max()) for M in encodings.values())
 for ax, (mode, M) in zip(axes, encodings.items()):
-    ax.imshow(M, cmap="Blues", aspect="auto")
+    im = ax.imshow(M, cmap="Blues", aspect="auto", vmin=0, vmax=top)      # one colour scale for all three
     for (r, c), x in np.ndenumerate(M):
         if x:
-            ax.text(c, r, f"{x:.2g}", ha="center", va="center", fontsize=7)
+            ax.text(c, r, f"{x:.2g}", ha="center", va="center", fontsize=7,
+                    color="white" if x > 0.55 * top else "black")          # readable on dark cells
     ax.set_yticks(range(3), [f"text {n + 1}" for n in range(3)])
     ax.set_title(mode, fontsize=10, loc="left")
 axes[-1].set_xticks(range(len(vec.vocabulary())), [w or "<pad>" for w in vec.vocabulary()], rotation=60)
 fig.suptitle("Three sentences as bags of words: multi-hot, counts, TF-IDF")
 fig.tight_layout()
-L.figure(fig, "encodings", "the three sentences in the three bag modes (columns: the vocabulary)")
+fig.colorbar(im, ax=axes, label="value in the bag", shrink=0.9)
+L.figure(fig, "encodings", "The three sentences in the three bag modes (columns: the vocabulary). Multi-hot marks "
+         "presence, counts add repeats ('great' twice), TF-IDF shrinks words found in every text ('the').")
 
 # %% [markdown]
 # ## 2. The task: which source did this text come from?
@@ -244,7 +254,7 @@ L.show("pretrained vectors", f"{pretrained}\ncoverage of our vocabulary: {pretra
 # %% [markdown]
 # ## 6. Frozen, fine-tuned, from scratch -- with few labels and with all of them
 # The same model and the same training; only the embedding's start and whether
-# it may move differ.  "Few labels" trains on 100 texts (5% of them on real data).
+# it may move differ.  "Few labels" trains on 40 texts (5% of them on real data).
 
 # %%
 def three_ways(sub, vectors):
@@ -261,7 +271,7 @@ def three_ways(sub, vectors):
     return out
 
 
-few = np.arange(len(train_idx) // 20 if L.data else 100)
+few = np.arange(len(train_idx) // 20 if L.data else 40)      # "few": 40 texts, 10 per class
 t0 = time.perf_counter()
 table_rows = {"few labels": three_ways(few, pretrained), "all labels": three_ways(np.arange(len(train_idx)), pretrained)}
 print(f"six models trained in {time.perf_counter() - t0:.1f} s")
@@ -295,6 +305,22 @@ for regime in ("frozen", "fine-tuned", "from scratch"):
     L.headline(f"embeddings {regime} accuracy", allr[regime], baseline=majority)
 for regime in ("frozen", "fine-tuned", "from scratch"):
     L.headline(f"embeddings {regime} accuracy, few labels", table_rows["few labels"][regime])
+fewr = table_rows["few labels"]
+L.claim("few_labels_pretrained", f"With few labels ({len(few)} texts), starting from pretrained vectors beats "
+        "learning the embeddings from scratch: they already place words the labelled texts never showed.",
+        max(fewr["frozen"], fewr["fine-tuned"]) > fewr["from scratch"] + 0.03,
+        {"frozen": fewr["frozen"], "fine-tuned": fewr["fine-tuned"], "from scratch": fewr["from scratch"]})
+L.claim("bag_baseline", "A bag of words into a small Dense network is a strong baseline: the best embedding model "
+        "with all labels gains at most a few points over it.",
+        max(allr["frozen"], allr["fine-tuned"], allr["from scratch"]) < max(results.values()) + 0.05,
+        {"best bag of words": max(results.values()),
+         "best embedding model": max(allr["frozen"], allr["fine-tuned"], allr["from scratch"])})
+if "all labels, vectors from another domain" in table_rows:
+    other_r = table_rows["all labels, vectors from another domain"]
+    L.claim("other_domain", "Vectors from another domain (half the words used differently) hurt when frozen; fine-tuning "
+            "must undo them, and learning from scratch does as well or better: the course's lyrics table in small.",
+            other_r["frozen"] < other_r["from scratch"] - 0.05 and other_r["from scratch"] >= other_r["fine-tuned"] - 0.01,
+            {"frozen": other_r["frozen"], "fine-tuned": other_r["fine-tuned"], "from scratch": other_r["from scratch"]})
 
 # %% [markdown]
 # ## 7. When each wins
@@ -325,6 +351,11 @@ L.show("how far fine-tuning (few labels) moved each word's vector",
        f"words in the {len(few)} training texts: mean |change| {moved[seen].mean():.3f} ({seen.sum()} words)\n"
        f"words not in them:              mean |change| {moved[~seen][2:].mean():.3f} ({(~seen).sum() - 2} words)\n"
        f"frozen table unchanged, bit for bit: {np.array_equal(E_frozen, E0)}")
+L.claim("only_seen_rows_move", "A frozen table stays exactly as loaded; fine-tuning moves only the vectors of words "
+        "that occur in the training texts (the others get no gradient).",
+        np.array_equal(E_frozen, E0) and moved[~seen][2:].max() == 0 and moved[seen].mean() > 0,
+        {"mean change, words in the training texts": moved[seen].mean(),
+         "largest change, words not in them": moved[~seen][2:].max()})
 
 # Words that tell the classes apart (the highest share of their training uses in one class):
 counts = np.zeros((C, V))
@@ -348,15 +379,15 @@ colours = ["tab:blue", "tab:orange", "tab:green", "tab:red"]
 for k in range(C):
     rows = slice(k * 7, (k + 1) * 7)
     ax.scatter(Z[rows, 0], Z[rows, 1], c=colours[k % 4], label=f"words of '{class_names[k]}'")
-    for n, ((zx, zy), i) in enumerate(zip(Z[rows], chosen[k * 7:(k + 1) * 7])):
-        ax.annotate(ints.id_to_token(i), (zx, zy), fontsize=8, textcoords="offset points",
-                    xytext=(4, 4 if n % 2 else -10))          # alternate above/below: less overlap
 ax.set_xlabel(f"PC 1 ({ratio[0]:.0%} of variance)")
 ax.set_ylabel(f"PC 2 ({ratio[1]:.0%} of variance)")
 ax.set_title(f"Pretrained vectors (unit length) of the words most typical of each class\n({pretrained.source})",
              fontsize=10)
-ax.legend(fontsize=8)
-L.figure(fig, "pretrained_pca", "PCA of the pretrained vectors of the words most typical of each class")
+ax.margins(0.15)
+figures.legend(ax, fontsize=8)
+figures.place_labels(ax, Z[:, 0], Z[:, 1], [ints.id_to_token(i) for i in chosen], fontsize=8)
+L.figure(fig, "pretrained_pca", "PCA of the pretrained vectors of the words most typical of each class: GloVe, "
+         "trained without a single label, already puts each class's words together.")
 
 fig, ax = pyplot.subplots(figsize=(8.5, 4.2))
 regimes = ("frozen", "fine-tuned", "from scratch")
@@ -373,4 +404,5 @@ ax.set_ylabel("validation accuracy")
 ax.set_ylim(0, 1.05)
 ax.set_title("Embedding -> Mean -> Dense(8) -> ReLU -> Dense: where the embeddings come from")
 ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3)
-L.figure(fig, "accuracy_table", "validation accuracy of the three embedding regimes, few vs all labels")
+L.figure(fig, "accuracy_table", "Validation accuracy of the three embedding regimes with few labels, all labels, "
+         "and all labels with vectors from another domain; the dashed line is the best bag of words.")

@@ -2,6 +2,11 @@
 
 dataset: generated text with planted analogies (embedded); --data: any text, e.g. tiny Shakespeare; --download: Google's analogy questions
 
+GloVe learns word vectors by fitting their dot products to the logarithm of how often two words
+occur together.  The counting is sparse and the fit is a weighted least-squares problem that
+autograd differentiates for us.  What comes out has geometry: king - man + woman lands near queen,
+because the offsets of one relation run parallel.
+
 What this lesson shows
 * two ways of counting context: "same sentence" (every pair of words in a
   sentence counts 1) and the paper's window of 10 with weight 1/distance --
@@ -31,6 +36,7 @@ from minidl.data import TextVectorizer
 from minidl.datasets.analogies import load_analogies
 from minidl.datasets.synthetic_analogies import COMMON_PAIRS, analogy_questions, make_analogy_corpus
 from minidl.models import glove as G
+from lessons import figures
 from lessons.support import Lesson, plt
 
 L = Lesson(__file__)
@@ -59,7 +65,7 @@ if L.real_data("shakespeare"):                               # --data, or --down
     sentences, source = sentences_of(text), L.data
     max_tokens = 2500 if L.quick else 3000
 else:
-    corpus = make_analogy_corpus(n_sentences=8000 if L.quick else 20000, seed=L.seed)
+    corpus = make_analogy_corpus(n_sentences=20000, seed=L.seed)     # counting and fitting take seconds
     sentences, source = corpus["sentences"], corpus["source"]
     max_tokens = None
 vectorizer = TextVectorizer(max_tokens=max_tokens).adapt(sentences)
@@ -107,8 +113,10 @@ L.show(f"the strongest contexts of {probe!r}",
 # and here autograd and the formula agree on a batch:
 
 # %%
-dim = 20 if L.quick else (40 if L.data else 30)
-epochs = 12 if L.quick else (12 if L.data else 30)
+# On the generated corpus a quick run is the full run (8 s): with fewer sentences or epochs the
+# analogies are mostly wrong, and a quick run must show what the lesson is about.
+dim = 30 if not L.data else (20 if L.quick else 40)
+epochs = 30 if not L.data else 12
 batch = (1024 if L.quick else 2048) if L.data else 256
 check = G.GloVe(V, dim)
 take = np.arange(min(64, X_sent.nnz))
@@ -118,6 +126,8 @@ hand = G.hand_gradients(check, X_sent.rows[take], X_sent.cols[take], X_sent.valu
 worst = max(float(np.abs(md.backend.asnumpy(p_.grad) - h).max()) for p_, h in zip(   # hand: NumPy
     (check.w.W, check.w_tilde.W, check.b.W, check.b_tilde.W), hand))
 L.show("autograd vs the hand-derived gradient", f"largest difference over w, w~, b, b~: {worst:.2e} (float32)")
+L.claim("autograd_gradient", "Autograd through two Embedding tables and two bias tables gives the hand-derived GloVe "
+        "gradient (up to float32 rounding).", worst < 1e-3, {"largest difference": worst})
 
 # %% [markdown]
 # ## 4. Training: AdaGrad (the paper) and plain SGD
@@ -226,6 +236,16 @@ L.headline("analogy accuracy (GloVe, SGD)", results["GloVe, same sentence, SGD"]
 L.headline("analogy accuracy (GloVe, window 10)", results["GloVe, window 10, AdaGrad"]["accuracy"])
 L.headline("GloVe J on the final parameters (AdaGrad)", runs["GloVe, same sentence, AdaGrad"]["J"],
            baseline=runs["GloVe, same sentence, SGD"]["J"], higher_is_better=False)
+acc_main = results["GloVe, same sentence, AdaGrad"]["accuracy"]
+acc_sgd = results["GloVe, same sentence, SGD"]["accuracy"]
+L.claim("analogies", "Vector arithmetic b - a + c answers analogy questions far above chance "
+        "(man : king :: woman : queen).", acc_main > max(0.5 if not L.data else 0.01, 20 * chance),
+        {"accuracy": acc_main, "chance": chance})
+L.claim("adagrad", "AdaGrad, with a step per coordinate, fits the objective far better than plain SGD in the same "
+        "epochs, and its vectors answer more analogies.",
+        runs["GloVe, same sentence, AdaGrad"]["J"] < 0.5 * runs["GloVe, same sentence, SGD"]["J"] and acc_main > acc_sgd,
+        {"J AdaGrad": runs["GloVe, same sentence, AdaGrad"]["J"], "J SGD": runs["GloVe, same sentence, SGD"]["J"],
+         "accuracy AdaGrad": acc_main, "accuracy SGD": acc_sgd})
 
 # %% [markdown]
 # What to read in the table.  AdaGrad reaches a much lower J than SGD in the same
@@ -244,16 +264,17 @@ L.headline("GloVe J on the final parameters (AdaGrad)", runs["GloVe, same senten
 # %%
 pyplot = plt()
 fig, ax = pyplot.subplots(figsize=(7, 4))
-for name in ("GloVe, same sentence, AdaGrad", "GloVe, same sentence, SGD", "GloVe, window 10, AdaGrad"):
+for k, name in enumerate(("GloVe, same sentence, AdaGrad", "GloVe, same sentence, SGD", "GloVe, window 10, AdaGrad")):
     h = runs[name]["model"].history
-    ax.plot(np.arange(1, len(h) + 1), h, "o-", ms=3, label=name)
+    ax.plot(np.arange(1, len(h) + 1), h, ms=3, label=name, **figures.style(k))
 ax.set_yscale("log")
 ax.set_xlabel("epoch")
 ax.set_ylabel("J summed over the epoch's batches (log scale)")
 ax.set_title("GloVe objective during training\n(the window run fits a different X: compare its shape, not its level)",
              fontsize=10)
-ax.legend()
-L.figure(fig, "loss_curves", "J per epoch: AdaGrad vs SGD, same-sentence vs window counts")
+figures.legend(ax, fontsize=8)
+L.figure(fig, "loss_curves", "The GloVe objective J per epoch: AdaGrad keeps falling where plain SGD stalls; the "
+         "window count fits a different matrix X, so compare its shape, not its level.")
 
 if L.data:
     relations = {s: [(x, y) for x, y in COMMON_PAIRS[s] if vectorizer.token_to_id(x) > 1
@@ -269,11 +290,16 @@ def draw_pairs(ax, Z, pairs, xlabel, ylabel, title):
         ax.annotate("", xy=zy, xytext=zx, arrowprops=dict(arrowstyle="->", color="tab:grey", lw=1.2))
         ax.scatter(*zx, c="tab:blue", s=25)
         ax.scatter(*zy, c="tab:red", s=25)
-        ax.annotate(x, zx, fontsize=9, color="tab:blue", xytext=(3, -10), textcoords="offset points")
-        ax.annotate(y, zy, fontsize=9, color="tab:red", xytext=(3, 3), textcoords="offset points")
     ax.set_title(title, fontsize=10)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
+    ax.margins(0.12)
+
+
+def label_pairs(ax, Z, pairs):
+    """Word labels once the layout is final: blue x, red y, none on top of another."""
+    words = [w for pair in pairs for w in pair]
+    figures.place_labels(ax, Z[:, 0], Z[:, 1], words, fontsize=9, colors=["tab:blue", "tab:red"] * len(pairs))
 
 
 # Top row: plain PCA of the pair words.  Bottom row: the same words on two other axes --
@@ -281,7 +307,7 @@ def draw_pairs(ax, Z, pairs, xlabel, ylabel, title):
 # pairs' midpoints differ (u removed) -- where parallel offsets show up as parallel arrows.
 n_rel = max(len(relations), 1)
 fig, axes = pyplot.subplots(2, n_rel, figsize=(6.5 * n_rel, 10), squeeze=False)
-stats = []
+stats, drawn, parallel = [], [], {}
 for col, (section, pairs) in enumerate(relations.items()):
     words = [w for pair in pairs for w in pair]
     P = E[[vectorizer.token_to_id(w) for w in words]].astype(np.float64)
@@ -298,14 +324,23 @@ for col, (section, pairs) in enumerate(relations.items()):
     draw_pairs(axes[1, col], Z2, pairs, "along the mean offset  u = mean(y - x) / |mean(y - x)|",
                "first principal axis of the pair midpoints (u removed)",
                f"{section}: projected on the offset direction")
+    drawn += [(axes[0, col], Z, pairs), (axes[1, col], Z2, pairs)]
     stats.append(f"{section:26s} cosine(y - x, mean offset): mean {cos.mean():.2f}, min {cos.min():.2f} "
                  f"over {len(pairs)} pairs")
+    parallel[section] = float(cos.mean())
 L.show("how parallel are the offsets?", "\n".join(stats))
+if parallel:
+    L.claim("parallel_offsets", "The offsets of one relation (france -> paris, italy -> rome, ...) run nearly "
+            "parallel: that is why b - a + c lands near the answer.", min(parallel.values()) > 0.5,
+            {f"mean cosine, {k}": v for k, v in parallel.items()})
 fig.suptitle("Analogy pairs in GloVe space (w + w~).  Top: PCA -- the largest differences are between pairs (topics).\n"
              "Bottom: projected on the mean offset direction, the arrows x -> y point the same way, as b - a + c "
              "needs\n(how closely: the cosines printed beside this figure)")
 fig.tight_layout()
-L.figure(fig, "analogy_pca", "analogy pairs: 2-D PCA (top) and a projection on the mean offset direction (bottom)")
+for ax, Z_, pairs in drawn:
+    label_pairs(ax, Z_, pairs)
+L.figure(fig, "analogy_pca", "Analogy pairs x -> y: a 2-D PCA (top), where differences between topics dominate, and "
+         "the same words projected on the mean offset direction (bottom), where the arrows point the same way.")
 
 # %% [markdown]
 # ## 9. Keeping the vectors

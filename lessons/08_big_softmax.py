@@ -2,6 +2,11 @@
 
 dataset: generated sentences over ~2,300 class-named words (person17, consume3, ...) (embedded); --data: word-level tiny Shakespeare
 
+A language model's last layer scores every word of the vocabulary, so its cost grows with V.
+Three ways around it are trained on the same data as the full softmax: serial scoring of
+sampled candidates, a hierarchical softmax over a Huffman tree (cost log V), and Collobert &
+Weston's ranking loss, which needs no probabilities at all and still learns useful word vectors.
+
 What this lesson shows (Hinton's lecture on learning to predict the next word)
 * the neural n-gram model: Embedding of the previous 3 words, concatenated, a tanh
   hidden layer h, then an output over V words;
@@ -31,6 +36,7 @@ import numpy as np
 import minidl as md
 from minidl import datasets, nn, optim
 from minidl.models import NeuralLM, SerialScorer, WindowScorer, corrupt_middle, hinge_ranking_loss
+from lessons import figures, support
 from lessons.support import Lesson, plt
 
 L = Lesson(__file__)
@@ -206,21 +212,24 @@ results["hierarchical softmax"] = {"ppl": validation_perplexity(lambda c, t: hie
 
 # %%
 MARGIN = 1.15          # serial and hierarchical must come within 15% of the full softmax's perplexity
-rows = [f"{'model':<22} {'val perplexity':>15} {'seconds / epoch':>16}"]
+# multiply-adds of the output part of one training example (forward, and backward's two products)
+out_madds = {"full softmax": 3 * H * V, "serial scoring": 3 * (K + 1) * (d * H + H),
+             "hierarchical softmax": 3 * H * tree.mean_depth(counts)}
+rows = [f"{'model':<22} {'val perplexity':>15} {'seconds / epoch':>16} {'output multiply-adds / example':>31}"]
 for name, r in results.items():
-    rows.append(f"{name:<22} {r['ppl']:>15.2f} {r['sec']:>16.1f}")
+    rows.append(f"{name:<22} {r['ppl']:>15.2f} {r['sec']:>16.1f} {out_madds[name]:>31,.0f}")
 rows.append(f"{'unigram (add-one)':<22} {unigram_ppl:>15.2f}")
 rows.append(f"serial scoring, predicting {N_EVAL} validation words by scoring all {V} candidates: "
             f"{results['serial scoring']['predict_sec']:.1f} s")
 L.show(f"V = {V}: validation perplexity ({N_EVAL} examples) and training time", "\n".join(rows))
 for name in results:
-    L.headline(f"{name}: validation perplexity", results[name]["ppl"], baseline=unigram_ppl,
-               higher_is_better=False)
-for name in ("serial scoring", "hierarchical softmax"):
-    L.headline(f"{name} perplexity / full softmax perplexity", results[name]["ppl"] / results["full softmax"]["ppl"],
-               baseline=MARGIN, higher_is_better=False)
-for name in results:
-    L.headline(f"{name}: seconds per training epoch", results[name]["sec"])
+    L.headline(f"{name}: validation perplexity", results[name]["ppl"], baseline=unigram_ppl, higher_is_better=False)
+ratios = {name: results[name]["ppl"] / results["full softmax"]["ppl"] for name in ("serial scoring", "hierarchical softmax")}
+for name, ratio in ratios.items():
+    L.headline(f"{name} perplexity / full softmax perplexity", ratio, baseline=MARGIN, higher_is_better=False)
+L.claim("same_perplexity", f"At V = {V:,} the cheaper outputs lose little: serial scoring and the hierarchical softmax come "
+        "within 15% of the full softmax's perplexity.", max(ratios.values()) < MARGIN,
+        {"full softmax": results["full softmax"]["ppl"], **{k.split()[0]: results[k]["ppl"] for k in ratios}, "unigram": unigram_ppl})
 
 # %% [markdown]
 # ## 7. Way 4: Collobert & Weston's ranking loss
@@ -299,6 +308,9 @@ if word_class is not None:
            f"C&W ranking vectors: {cw_agree:.0%}   full-softmax LM's input vectors: {lm_agree:.0%}   "
            f"chance: {chance:.0%}")
     L.headline("C&W: nearest neighbours in the same class", cw_agree, baseline=chance)
+    L.claim("cw_vectors", "Collobert & Weston's ranking loss, with no probabilities at all, learns word vectors whose "
+            "nearest neighbours share the planted word class, more often than the language model's input vectors.",
+            cw_agree > max(lm_agree, 3 * chance), {"C&W": cw_agree, "LM input vectors": lm_agree, "chance": chance})
 L.headline("C&W: seconds per training epoch (window pairs)", cw_sec / (cw_steps / steps_per_epoch))
 
 # %% [markdown]
@@ -311,13 +323,10 @@ L.headline("C&W: seconds per training epoch (window pairs)", cw_sec / (cw_steps 
 # * hierarchical softmax (Huffman tree from the same Zipf counts): only the nodes
 #   on the targets' paths get a gradient, and only those rows are updated (as
 #   word2vec does: a dense update of all V - 1 node vectors would itself be O(V)).
-# Timed with the benchmark harness (`benchmarks/timing.py`): warm-up, then the two
-# steps' repeats interleaved, median per step (wall-clock: on a busy machine the
-# points wobble, the slopes do not).
+# Timed with `L.time` (`benchmarks/timing.py`): warm-up, the two steps' repeats interleaved, the BEST
+# repeat of each (a busy machine only adds time), beside the multiply-adds, which no machine changes.
 
 # %%
-from benchmarks.timing import Runner, measure
-
 SIZES = [1_000, 4_000, 16_000] if L.quick else [1_000, 4_000, 16_000, 64_000]
 B_BENCH, H_BENCH, LR = 128, 64, 0.1
 bench = []
@@ -352,19 +361,27 @@ for size in SIZES:
                 p.grad = None
         return loss.item()
 
-    repeats = 5 if L.quick else 7
-    t = measure([Runner("full", full_step), Runner("tree", tree_step)], warmup=3, repeats=repeats,
-                min_repeat_s=0.03)
-    bench.append({"V": size, "full": float(np.median(t["full"].per_step_s)),
-                  "tree": float(np.median(t["tree"].per_step_s)), "depth": hs.mean_depth(zipf)})
+    repeats = 7 if L.quick else 9
+    t = L.time({"full": full_step, "tree": tree_step}, warmup=3, repeats=repeats)
+    depth = hs.mean_depth(zipf)
+    bench.append({"V": size, "full": t["full"]["best"], "tree": t["tree"]["best"], "depth": depth,   # h @ W, h^T g, g W^T:
+                  "full_madds": 3 * B_BENCH * H_BENCH * size, "tree_madds": 3 * B_BENCH * H_BENCH * depth})  # 3 products
 
-table = [f"{'V':>8} {'full softmax ms':>16} {'hierarchical ms':>16} {'full / hier':>12} {'mean path':>10}"]
-table += [f"{b['V']:>8,} {1e3 * b['full']:>16.2f} {1e3 * b['tree']:>16.2f} {b['full'] / b['tree']:>12.1f} "
-          f"{b['depth']:>10.2f}" for b in bench]
-L.show(f"time per training step of the output layer (B = {B_BENCH}, H = {H_BENCH}; median of "
-       f"{repeats})", "\n".join(table))
-L.headline(f"full / hierarchical step time at V = {SIZES[-1]:,}", bench[-1]["full"] / bench[-1]["tree"],
-           baseline=1.0)
+table = [f"{'V':>8} {'full softmax ms':>16} {'multiply-adds':>14} {'hierarchical ms':>16} {'multiply-adds':>14} "
+         f"{'full / hier':>12} {'mean path':>10}"]
+table += [f"{b['V']:>8,} {1e3 * b['full']:>16.2f} {support.count(b['full_madds'], ''):>14} {1e3 * b['tree']:>16.2f} "
+          f"{support.count(b['tree_madds'], ''):>14} {b['full'] / b['tree']:>12.1f} {b['depth']:>10.2f}" for b in bench]
+L.show(f"time per training step of the output layer (B = {B_BENCH}, H = {H_BENCH}; best of {repeats} interleaved repeats)",
+       "\n".join(table))
+L.headline(f"full / hierarchical step time at V = {SIZES[-1]:,}", bench[-1]["full"] / bench[-1]["tree"], baseline=1.0)
+grow = SIZES[-1] / SIZES[0]
+full_growth, tree_growth = bench[-1]["full"] / bench[0]["full"], bench[-1]["tree"] / bench[0]["tree"]
+if L.backend == "numpy":        # on a GPU the full softmax's products are nearly free at these sizes (section 9)
+    L.claim("cost_slopes", f"The full softmax's step grows like V (its multiply-adds grow {grow:.0f}x from V = {SIZES[0]:,} to "
+            f"{SIZES[-1]:,}); the hierarchical softmax's barely moves (log V).",
+            full_growth > 0.4 * grow and tree_growth < 0.25 * full_growth,
+            {"full softmax time x": full_growth, "hierarchical time x": tree_growth, "V x": grow,
+             "path length x": bench[-1]["depth"] / bench[0]["depth"]}, timing=True)
 
 pyplot = plt()
 fig, ax = pyplot.subplots(figsize=(7.5, 5))
@@ -372,40 +389,31 @@ Vs = np.array([b["V"] for b in bench], dtype=float)
 t_full = np.array([b["full"] for b in bench]) * 1e3
 t_tree = np.array([b["tree"] for b in bench]) * 1e3
 ax.loglog(Vs, t_full, "o-", color="tab:red", lw=2, label="full softmax (measured)")
-ax.loglog(Vs, t_tree, "s-", color="tab:blue", lw=2, label="hierarchical softmax (measured)")
-grid = np.geomspace(Vs[0], Vs[-1], 50)
-ax.loglog(grid, t_full[0] * grid / Vs[0], ":", color="tab:red", label="O(V) slope")
-ax.loglog(grid, t_tree[0] * np.log2(grid) / np.log2(Vs[0]), ":", color="tab:blue", label="O(log V) slope")
+ax.loglog(Vs, t_tree, "s--", color="tab:blue", lw=2, label="hierarchical softmax (measured)")
+# the multiply-adds, scaled to meet the measured time at the largest V: the slope each should follow
+madds_full, madds_tree = (np.array([b[k] for b in bench]) for k in ("full_madds", "tree_madds"))
+ax.loglog(Vs, t_full[-1] * madds_full / madds_full[-1], ":", color="tab:red", label="full: its multiply-adds (3BHV)")
+ax.loglog(Vs, t_tree[-1] * madds_tree / madds_tree[-1], "-.", color="tab:blue", label="tree: its multiply-adds (3BH x path)")
 ax.set_xlabel("vocabulary size V")
-ax.set_ylabel("ms per training step (output layer)")
+ax.set_ylabel("ms per training step (output layer, best of repeats)")
 ax.set_title(f"Output-layer cost per step as V grows (B = {B_BENCH}, H = {H_BENCH})")
-ax.legend()
 ax.grid(True, which="both", alpha=0.3)
-L.figure(fig, "cost_vs_vocabulary", "time per training step of full vs hierarchical softmax, log-log")
+figures.legend(ax, fontsize=8)
+L.figure(fig, "cost_vs_vocabulary", "Time per training step of the output layer against V, log-log, the best of "
+         "interleaved repeats: the full softmax follows its multiply-adds (proportional to V), the hierarchical "
+         "softmax its path length (about log V).")
 
 # %% [markdown]
 # ## 9. What to take away
-# * At a vocabulary of a few thousand words, all three probabilistic outputs reach
-#   about the same perplexity (within the stated 15%); what differs is the bill.
-#   The full softmax pays for every word at every step.  The hierarchical softmax
-#   pays for a path of ~log V nodes.  Serial scoring pays for K + 1 candidates while
-#   training, but each candidate is a run of the hidden layer (elementwise work, not
-#   one BLAS dot product), and prediction runs it for all V candidates: the slowest
-#   to evaluate by far.
-# * The measured steps follow the slopes: the full softmax's time grows ~linearly
-#   in V, the hierarchical softmax's barely moves (log V), so the gap widens with V.
-#   (At the largest V the tree's step creeps up a little: its gradient is a dense
-#   (V-1, H) array that is mostly zeros, and the memory pages it touches grow with V;
-#   word2vec avoids this by updating the path's rows in place.)
-# * On a GPU (`--backend cupy`) the constants change places: the full softmax's
-#   matrix product is nearly free up to tens of thousands of words, while the tree
-#   pays a kernel launch for each of its small gathers.  On an H100 the quick run
-#   measured ~2-2.6 ms per full-softmax step up to V = 16,000 against 3-4 ms for the
-#   tree.  The O(V) term is still there, with a much smaller constant: the crossover
-#   moves to far larger vocabularies.
-# * Collobert & Weston never normalise anything: a hinge on (true, corrupted)
-#   windows, and the word vectors organise themselves by what can replace what.  On
-#   the generated text most nearest neighbours share the planted class (more often
-#   than in the language model's own input vectors, which only look left); on tiny
-#   Shakespeare, king sits near duke and lord, thou near she, we, you, they.  The corrupted
+# * At a vocabulary of a few thousand words the three probabilistic outputs reach about the same
+#   perplexity; what differs is the bill.  The full softmax pays for every word at every step, the
+#   hierarchical softmax for a path of ~log V nodes, serial scoring for K + 1 runs of the hidden layer
+#   while training and V of them to predict (the slowest to evaluate by far).
+# * The measured steps follow the multiply-adds: the full softmax's time grows ~linearly in V, the
+#   tree's barely moves, so the gap widens with V.  (word2vec also updates the path's rows in place.)
+# * On a GPU (`--backend cupy`) the constants change places: the full softmax's product is nearly free
+#   up to tens of thousands of words (an H100 measured ~2-2.6 ms per step up to V = 16,000) while the
+#   tree pays a kernel launch per small gather (3-4 ms); the crossover moves to far larger V.
+# * Collobert & Weston never normalise anything, and the word vectors organise themselves by what can
+#   replace what (on tiny Shakespeare: king near duke and lord, thou near she, we, you).  The corrupted
 #   words must be drawn like real ones (count^0.75), or the net learns word frequency.

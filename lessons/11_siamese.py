@@ -2,6 +2,11 @@
 
 dataset: generated paraphrase question pairs with hard non-duplicates (embedded); --data/--download: Quora quora_duplicate_questions.tsv
 
+A Siamese network reads two questions with the same tower (one set of weights) and compares
+the two unit vectors by their cosine.  It is trained with the course's triplet loss, which
+pushes each duplicate pair together and the hardest non-duplicates in the batch apart; a
+threshold tau on the cosine, chosen on validation pairs, then decides "duplicate or not".
+
 What this lesson shows
 * a Siamese network: ONE tower  Serial(Embedding, LSTM, Mean(axis=1), Normalize)
   applied to both questions (``Parallel(tower, tower)``: the weights are shared and
@@ -24,6 +29,7 @@ import numpy as np
 import minidl as md
 from minidl import datasets, optim
 from minidl.data import DataLoader, TextVectorizer
+from lessons import figures
 from lessons.support import Lesson, plt
 
 L = Lesson(__file__)
@@ -192,7 +198,11 @@ L.show("accuracy vs tau", "  tau   validation   test\n" + "\n".join(
     f"  {t:4.2f}   {va:10.3f}   {ta:6.3f}" + ("   <- chosen" if t == tau else "")
     for t, va, ta in zip(taus, val_acc, test_acc)))
 L.headline("chosen tau (on validation)", tau)
-L.headline("test accuracy at the chosen tau", accuracy(test_idx, tau), baseline=majority)
+L.headline("test accuracy at the chosen tau", accuracy(test_idx, tau), baseline=majority, main=True)
+L.claim("duplicates", "Trained on duplicate pairs only, the towers put duplicates at a high cosine and other "
+        "questions at a low one: one threshold tau, chosen on validation pairs, classifies the test pairs.",
+        accuracy(test_idx, tau) > majority + 0.2, {"test accuracy": accuracy(test_idx, tau), "tau": tau,
+                                                   "majority class": majority})
 L.headline("test accuracy at tau = 0.7 (the course's)", accuracy(test_idx, 0.7))
 
 # %% [markdown]
@@ -212,6 +222,13 @@ if "intent1" in data:
     L.show("test pairs by kind", "\n".join(
         f"{k:<26} mean cos {cos[m & rows].mean():6.3f}   classified right at tau={tau:.2f}: "
         f"{((cos[m & rows] > tau) == (k == 'duplicates')).mean():.3f}" for k, m in kinds.items()))
+    hard = kinds["same intent, other topic"] & rows
+    L.claim("not_word_overlap", "It does not count shared words: questions with the same intent about another topic "
+            "share most of their words, yet get a low cosine and are classified as different.",
+            cos[hard].mean() < tau - 0.15 and float((cos[hard] <= tau).mean()) > 0.85,
+            {"mean cosine, same intent other topic": cos[hard].mean(),
+             "mean cosine, duplicates": cos[kinds["duplicates"] & rows].mean(),
+             "classified as different": float((cos[hard] <= tau).mean())})
 
 # %% [markdown]
 # ## 8. Your own pair
@@ -244,25 +261,30 @@ for ax, S, title in ((axes[0], S_before, "before training"), (axes[1], S_after, 
     ax.set_yticks(range(len(S)), [f"A{i + 1}" for i in range(len(S))])
     ax.set_title(f"s = v1 v2^T, {title}")
 fig.colorbar(im, ax=axes, fraction=0.03, label="cosine similarity")
-L.figure(fig, "similarity_matrix", "a batch's similarity matrix: positives on the diagonal")
+L.figure(fig, "similarity_matrix", "The similarity matrix s = v1 v2^T of one batch of duplicate pairs before and "
+         "after training: the positives (the diagonal) go to 1, the negatives (off the diagonal) down.")
 
 fig, ax = pyplot.subplots(figsize=(7, 4))
 ax.plot(taus, val_acc, "o-", label="validation")
-ax.plot(taus, test_acc, "s-", label="test")
+ax.plot(taus, test_acc, "s--", label="test")
 ax.axhline(majority, color="grey", ls=":", label=f"majority class ({majority:.2f})")
 ax.axvline(tau, color="k", ls="--", lw=1, label=f"chosen tau = {tau:.2f}")
 ax.set_xlabel("threshold tau (duplicate if cos > tau)"); ax.set_ylabel("accuracy")
-ax.set_title("Accuracy as a function of the threshold"); ax.legend()
-L.figure(fig, "accuracy_vs_tau", "accuracy of 'duplicate if cos > tau' on validation and test pairs")
+ax.set_title("Accuracy as a function of the threshold"); figures.legend(ax, fontsize=8)
+L.figure(fig, "accuracy_vs_tau", "Accuracy of 'duplicate if cos > tau' on validation and test pairs: tau is chosen "
+         "on validation, the test curve says how well that choice carries over.")
 
 fig, ax = pyplot.subplots(figsize=(7, 4))
 bins = np.linspace(-1, 1, 41)
-for label, value, colour in (("duplicates", 1, "tab:green"), ("non-duplicates", 0, "tab:red")):
-    ax.hist(cos[test_idx][is_dup[test_idx] == value], bins=bins, alpha=0.6, color=colour, label=label)
+for label, value, colour, hatch in (("duplicates", 1, "tab:green", ""), ("non-duplicates", 0, "tab:red", "///")):
+    ax.hist(cos[test_idx][is_dup[test_idx] == value], bins=bins, alpha=0.6, color=colour, hatch=hatch,
+            edgecolor="0.3", label=label)
 ax.axvline(tau, color="k", ls="--", label=f"tau = {tau:.2f}")
 ax.set_xlabel("cos(v1, v2)"); ax.set_ylabel("test pairs")
-ax.set_title("Cosine similarity of test pairs"); ax.legend()
-L.figure(fig, "cosine_histogram", "cosine similarity of duplicate vs non-duplicate test pairs, tau marked")
+ax.set_title("Cosine similarity of test pairs"); figures.legend(ax, fontsize=8)
+L.figure(fig, "cosine_histogram", "Cosine similarity of duplicate (plain) and non-duplicate (hatched) test pairs, "
+         "with the chosen threshold tau: the two piles barely overlap.")
+
 
 # %% [markdown]
 # ## The course's Trax code, run by minidl

@@ -2,6 +2,12 @@
 
 dataset: generated stroke digits shifted up to 4 px (embedded); --data: MNIST IDX folder, e.g. ../shared/data/mnist; --download: full MNIST
 
+A convolution slides one small kernel over the image, so the same detector works wherever a
+stroke is: a hand-made 3x3 kernel finds the top edges of a digit, and im2col turns the whole
+sliding into one matrix product.  A small CNN (stride-2 convolutions, batch norm) then beats a
+plain MLP on digits that are shifted around, and its learned first-layer kernels are edge
+detectors like the hand-made one.
+
 What this lesson shows
 * a convolution by hand: a 3x3 "top edge" kernel slid over one digit lights up
   exactly the top edges of its strokes (the fastai opening);
@@ -26,6 +32,7 @@ import minidl as md
 from minidl import datasets, nn, optim
 from minidl.data import DataLoader
 from minidl.ops.conv import conv_output_size, im2col
+from lessons import figures, support
 from lessons.support import Lesson, plt
 
 L = Lesson(__file__)
@@ -125,20 +132,24 @@ L.show("one output pixel of the top-edge convolution",
 same = md.ops.conv2d(md.tensor(digit[None, None]), md.tensor(top_edge[None, None])).numpy()[0, 0]
 assert np.allclose(same, top, atol=1e-5)
 
-fig, axes = pyplot.subplots(1, 4, figsize=(12, 3.4))
-for ax, img, title, cmap in ((axes[0], digit, "one digit", "gray_r"),
-                             (axes[1], top_edge, "top-edge kernel", "coolwarm"),
-                             (axes[2], top, "image * top-edge kernel", "coolwarm"),
-                             (axes[3], left, "image * left-edge kernel", "coolwarm")):
-    lim = np.abs(img).max()
-    ax.imshow(img, cmap=cmap, **({} if cmap == "gray_r" else dict(vmin=-lim, vmax=lim)))
+fig, axes = pyplot.subplots(1, 4, figsize=(15, 3.6), gridspec_kw=dict(wspace=0.5))
+edge_lim = max(np.abs(top).max(), np.abs(left).max())          # one colour scale for both edge maps
+for ax, img, title, cmap, lim in ((axes[0], digit, "one digit", "gray_r", None),
+                                  (axes[1], top_edge, "top-edge kernel", "coolwarm", 1.0),
+                                  (axes[2], top, "image * top-edge kernel", "coolwarm", edge_lim),
+                                  (axes[3], left, "image * left-edge kernel", "coolwarm", edge_lim)):
+    im = ax.imshow(img, cmap=cmap, **(dict(vmin=0, vmax=1) if lim is None else dict(vmin=-lim, vmax=lim)))
     ax.set_title(title)
     ax.set_xticks([]); ax.set_yticks([])
+    if ax is not axes[2]:                                      # the two edge maps share the last colour bar
+        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03,
+                     label={"gray_r": "ink", "coolwarm": "weight" if ax is axes[1] else "response"}[cmap])
 axes[1].set_title("top-edge kernel\n(-1 top row, +1 bottom row)")
 for (u, v), w in np.ndenumerate(top_edge):
     axes[1].text(v, u, f"{w:+.0f}", ha="center", va="center", fontsize=12)
 fig.suptitle("A convolution by hand: red = the kernel's pattern found, blue = its opposite")
-L.figure(fig, "edge_kernels", "one digit, the top-edge kernel, and the two edge maps (26x26: no padding)")
+L.figure(fig, "edge_kernels", "One digit, the top-edge kernel, and the two edge maps (26x26: no padding): red where "
+         "the kernel's pattern is found (dark above, ink below), blue where its opposite is.")
 
 # %% [markdown]
 # ## 3. The same as ONE matrix product: im2col
@@ -157,6 +168,11 @@ cols = im2col(tiny, 3, 3)                                     # (9, 4): four 3x3
 y_mat = top_edge.reshape(1, 9) @ cols                         # (1, 4): all outputs at once
 y_conv = md.ops.conv2d(md.tensor(tiny), md.tensor(top_edge[None, None])).numpy()
 assert np.allclose(y_mat.reshape(2, 2), y_conv[0, 0])
+L.claim("im2col", "A convolution is one matrix product: the kernel as a row times im2col's matrix of patches gives "
+        "conv2d's output, and conv2d gives the sliding definition's.",
+        np.allclose(y_mat.reshape(2, 2), y_conv[0, 0]) and np.allclose(same, top, atol=1e-5),
+        {"largest difference, im2col vs conv2d": float(np.abs(y_mat.reshape(2, 2) - y_conv[0, 0]).max()),
+         "largest difference, conv2d vs by hand": float(np.abs(same - top).max())})
 L.show("im2col of a 4x4 image with a 3x3 kernel",
        f"the image:\n{tiny[0, 0].astype(int)}\n\n"
        f"cols = im2col(image): one column per output pixel (its 3x3 patch, read row by row)\n"
@@ -187,16 +203,18 @@ L.show("the output-size formula, checked against conv2d", "\n".join(rows) + "\n"
 strided = md.ops.conv2d(md.tensor(digit[None, None]), md.tensor(top_edge[None, None]), stride=2, padding=1)
 full = md.ops.conv2d(md.tensor(digit[None, None]), md.tensor(top_edge[None, None]), padding=1)
 pooled = md.ops.max_pool2d(full, 2)
-fig, axes = pyplot.subplots(1, 3, figsize=(10, 3.6))
+fig, axes = pyplot.subplots(1, 3, figsize=(11, 3.6))
+lim = max(float(np.abs(t.numpy()).max()) for t in (full, strided, pooled))     # one colour scale for all three
 for ax, t, title in ((axes[0], full, "stride 1, padding 1"), (axes[1], strided, "stride 2, padding 1"),
                      (axes[2], pooled, "stride 1, then 2x2 max pool")):
     img = t.numpy()[0, 0]
-    lim = np.abs(img).max()
-    ax.imshow(img, cmap="coolwarm", vmin=-lim, vmax=lim)
+    im = ax.imshow(img, cmap="coolwarm", vmin=-lim, vmax=lim)
     ax.set_title(f"{title}\n{img.shape[0]}x{img.shape[1]}")
     ax.set_xticks([]); ax.set_yticks([])
+fig.colorbar(im, ax=axes, fraction=0.03, label="top-edge response")
 fig.suptitle("Top-edge map of the digit: full size, subsampled by stride, and max-pooled", y=1.04)
-L.figure(fig, "stride_vs_pool", "the edge map at 28x28, at stride 2 (14x14) and after 2x2 max pooling (14x14)")
+L.figure(fig, "stride_vs_pool", "The top-edge map at 28x28, at stride 2 (14x14: every other output) and after 2x2 "
+         "max pooling (14x14: the strongest of each block, so the red edges survive).")
 
 
 def receptive_fields(layers):
@@ -283,36 +301,76 @@ for name, (make, lr) in models.items():
     histories[name] = md.train.fit(model, md.losses.cross_entropy, adam, train_loader, epochs=epochs,
                                    val_batches=val_loader, metrics=["accuracy"], progress=not L.quick,
                                    on_epoch_end=cosine_decay(adam, lr, epochs))
-    speed[name] = epochs * len(y_train) / (time.perf_counter() - started)
     models_built[name] = model
     print(f"{name:<32} validation accuracy {histories[name]['val_accuracy'][-1]:.4f}   "
-          f"{speed[name]:,.0f} training images/s (validation passes included)")
+          f"({time.perf_counter() - started:.1f} s of training)")
 print(models_built["CNN + batch norm"].summary())
+
+
+def image_madds(name):
+    """Multiply-adds per image of one training step: forward, and the backward's two products (x3)."""
+    if name == "MLP":
+        return 3 * (28 * 28 * 128 + 128 * 10)
+    side, c_in, total = 28, 1, 0
+    for c in widths:
+        side = (side + 2 - 3) // 2 + 1
+        total += side * side * c * c_in * 9
+        c_in = c
+    return 3 * (total + side * side * c_in * 10)
+
+
+# One training step on a batch of 32, timed by interleaved repeats (the best of each: the machine's
+# load can only add time), beside what the step must compute.
+xb, yb = x_train[:32], y_train[:32]
+
+
+def step_of(name):
+    model = models[name][0]()                                # a fresh copy: the trained ones stay as they are
+    opt = optim.SGD(model, lr=1e-3)
+
+    def step():
+        loss = md.losses.cross_entropy(model(md.tensor(xb)), yb)
+        opt.zero_grad(); loss.backward(); opt.step()
+    return step
+
+
+timed = L.time({name: step_of(name) for name in ("MLP", "CNN", "CNN + batch norm")})
+speed = {name: 32 / t["best"] for name, t in timed.items()}
+L.show("one training step on 32 images (best of interleaved repeats)", "\n".join(
+    f"{name:<18} {1e3 * t['best']:7.2f} ms   {speed[name]:>9,.0f} images/s   "
+    f"{support.count(32 * image_madds(name), 'multiply-adds')} per step" for name, t in timed.items()))
 
 # %%
 majority = np.bincount(y_val).max() / len(y_val)
 mlp_acc = histories["MLP"]["val_accuracy"][-1]
 L.headline("MLP validation accuracy", mlp_acc, baseline=majority)
 for name in ("CNN", "CNN + batch norm"):
-    L.headline(f"{name} validation accuracy", histories[name]["val_accuracy"][-1], baseline=mlp_acc)
+    L.headline(f"{name} validation accuracy", histories[name]["val_accuracy"][-1], baseline=mlp_acc, main=name == "CNN + batch norm")
 # No baseline for dropout: it regularises, which pays off only once a model starts to
 # overfit; in a few epochs it mostly slows the fit (compare the training losses below).
 L.headline("CNN + batch norm + dropout 0.3 validation accuracy", histories["CNN + batch norm + dropout 0.3"]["val_accuracy"][-1])
 L.headline("CNN training images/second", speed["CNN"], fmt=",.0f")
+cnn_acc = max(histories[n]["val_accuracy"][-1] for n in ("CNN", "CNN + batch norm"))
+L.claim("cnn_beats_mlp", "On digits shifted around the image a small CNN makes far fewer mistakes than an MLP: one kernel "
+        "slid everywhere finds a stroke wherever it is, while the MLP must learn every position anew.",
+        1 - cnn_acc < 0.5 * (1 - mlp_acc), {"error rate, best CNN": 1 - cnn_acc, "error rate, MLP": 1 - mlp_acc})
 
 fig, (a1, a2) = pyplot.subplots(1, 2, figsize=(12, 4.4))
 ep = np.arange(1, epochs + 1)
-for (name, h), style in zip(histories.items(), ("o-", "s-", "^-", "d-")):
-    a1.plot(ep, h["loss"], style, label=name)
-    a2.plot(ep, h["val_accuracy"], style, label=name)
+for k, (name, h) in enumerate(histories.items()):
+    a1.plot(ep, h["loss"], label=name, **figures.style(k))
+    a2.plot(ep, h["val_accuracy"], label=name, **figures.style(k))
 a1.set_xlabel("epoch"); a1.set_ylabel("training cross-entropy"); a1.set_yscale("log")
 a1.set_title("Training loss")
 a2.set_xlabel("epoch"); a2.set_ylabel("validation accuracy"); a2.set_title("Validation accuracy")
 for ax in (a1, a2):
     ax.set_xticks(ep)
-    ax.legend()
 fig.suptitle(f"MLP vs CNN on {len(y_train):,} digits")
-L.figure(fig, "learning_curves", "training loss and validation accuracy per epoch of the four models")
+fig.tight_layout()
+for ax in (a1, a2):
+    figures.legend(ax, fontsize=8)
+L.figure(fig, "learning_curves", "Training loss and validation accuracy per epoch of the four models: the CNNs end "
+         "above the MLP; dropout slows the fit in a few epochs (it pays off once a model overfits).")
 
 # %% [markdown]
 # ## 6. What the CNN learned
@@ -324,32 +382,39 @@ L.figure(fig, "learning_curves", "training loss and validation accuracy per epoc
 # %%
 model = models_built["CNN + batch norm"]
 W1 = model[0].W.numpy()[:, 0]                                   # (16, 3, 3)
-fig, axes = pyplot.subplots(2, 8, figsize=(10, 3.2))
+fig, axes = pyplot.subplots(2, 8, figsize=(11, 3.2))
+lim = np.abs(W1).max()                                          # one colour scale: kernels comparable
 for k, ax in enumerate(axes.ravel()):
-    lim = np.abs(W1[k]).max()
-    ax.imshow(W1[k], cmap="coolwarm", vmin=-lim, vmax=lim)
+    im = ax.imshow(W1[k], cmap="coolwarm", vmin=-lim, vmax=lim)
     ax.set_title(f"filter {k}", fontsize=8)
     ax.set_xticks([]); ax.set_yticks([])
+fig.colorbar(im, ax=axes, fraction=0.02, label="kernel weight")
 fig.suptitle("First-layer filters of the CNN + batch norm (red +, blue -)")
-L.figure(fig, "filters", "the 16 learned 3x3 kernels of the first convolution")
+L.figure(fig, "filters", "The 16 learned 3x3 kernels of the first convolution on one colour scale: edge and blob "
+         "detectors, like the hand-made top-edge kernel, learned rather than designed.")
 
 model.eval()
 with md.no_grad():
     x_one = md.tensor(x_val[np.flatnonzero(y_val == 3)[:1]])
     maps1 = model[2](model[1](model[0](x_one))).numpy()[0]      # after conv, BN, ReLU: (16, 14, 14)
     maps2 = model[5](model[4](model[3](md.tensor(maps1[None])))).numpy()[0]      # (32, 7, 7)
-fig, axes = pyplot.subplots(3, 8, figsize=(11, 4.6))
-axes[0, 0].imshow(x_one.numpy()[0, 0], cmap="gray_r")
+fig, axes = pyplot.subplots(3, 8, figsize=(12, 4.6))
+im0 = axes[0, 0].imshow(x_one.numpy()[0, 0], cmap="gray_r")
 axes[0, 0].set_title("input 28x28", fontsize=8)
+top1, top2 = float(maps1.max()), float(maps2.max())             # one colour scale per layer (ReLU: from 0)
 for k in range(7):
-    axes[0, k + 1].imshow(maps1[k], cmap="viridis")
+    im1 = axes[0, k + 1].imshow(maps1[k], cmap="viridis", vmin=0, vmax=top1)
     axes[0, k + 1].set_title(f"layer 1, map {k}", fontsize=8)
 for k in range(8):
-    axes[1, k].imshow(maps1[7 + k], cmap="viridis")
+    axes[1, k].imshow(maps1[7 + k], cmap="viridis", vmin=0, vmax=top1)
     axes[1, k].set_title(f"layer 1, map {7 + k}", fontsize=8)
-    axes[2, k].imshow(maps2[k], cmap="viridis")
+    im2 = axes[2, k].imshow(maps2[k], cmap="viridis", vmin=0, vmax=top2)
     axes[2, k].set_title(f"layer 2, map {k}", fontsize=8)
 for ax in axes.ravel():
     ax.set_xticks([]); ax.set_yticks([])
+fig.colorbar(im0, ax=axes[0, 0], fraction=0.046, pad=0.04, location="left", label="pixel (standardised)")
+fig.colorbar(im1, ax=axes[:2, :], fraction=0.015, label="layer 1 activation")
+fig.colorbar(im2, ax=axes[2, :], fraction=0.015, label="layer 2 activation")
 fig.suptitle("One digit through the CNN: 14x14 feature maps of layer 1 (rows 1-2), 7x7 of layer 2 (row 3)")
-L.figure(fig, "activations", "feature maps of one validation digit after the first and second conv blocks")
+L.figure(fig, "activations", "Feature maps of one validation digit after the first and second conv blocks (one colour "
+         "scale per layer): each map lights up where its kernel's pattern occurs; layer 2 sees larger parts.")

@@ -5,18 +5,30 @@
                                [--out DIR] [--seed N] [--vectors PATH] [--sentence TEXT]
                                [--pair TEXT1 TEXT2]
     python -m lessons tour [--quick] [--out DIR]
+    python -m lessons readme-table OUT [--update README.md] [--machine TEXT]
 
 NAME may be the full file stem (``01_tweet_sentiment``), its number (``01`` or
 ``1``) or the topic (``tweet_sentiment``).  Each run prints its headline results
 and writes figures and ``results.json`` under ``OUT/<lesson>/``; the tour also
-writes ``OUT/README.md``, one page with every lesson's numbers and figures.
+writes ``OUT/README.md``, one page with every lesson's story, claims (checked in
+the run), numbers and figures.  ``readme-table`` turns the full runs under OUT
+into ``lessons/full_runs.json`` and the README's lesson table.
 """
 from __future__ import annotations
+
+import os
+
+# One BLAS thread unless the user asks for more (set OPENBLAS_NUM_THREADS / OMP_NUM_THREADS
+# yourself to override).  A lesson's matrices are small, so a second thread buys little, and
+# on a machine whose cores are busy with other work, BLAS threads that wait for each other
+# make every product 10-40x slower (measured: a CNN training step of 32 digits took 400 ms
+# instead of 10 ms while four other processes ran).  Set before NumPy is first imported.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 import argparse
 import ast
 import json
-import os
 import pathlib
 import runpy
 import sys
@@ -25,7 +37,7 @@ import matplotlib
 
 matplotlib.use("Agg")          # lessons save figures to files; never open a window
 
-from . import support
+from . import summary, support
 
 HERE = pathlib.Path(__file__).resolve().parent
 
@@ -62,36 +74,28 @@ def run_lesson(path: pathlib.Path, **settings) -> dict:
     if lesson is None:
         raise RuntimeError(f"{path.name} never created its Lesson object")
     where = lesson.save_results()
+    results = lesson.results()
+    if results["claims"]:
+        print("\n-- what this lesson claims, checked in this run --")
+        for c in results["claims"]:
+            print(support.claim_line(c, quick=results["quick"]))
     print(f"[results] {where}")
-    return lesson.results()
+    return results
 
 
 def write_summary(out: pathlib.Path, results: list[dict]):
-    """OUT/README.md: each lesson's headline numbers, texts and figures on one page."""
-    lines = ["# minidl lessons: the tour", "",
-             f"{len(results)} lessons, {'quick' if results and results[0]['quick'] else 'full'} runs.", ""]
-    for r in results:
-        lines += [f"## {r['lesson']}", "", f"_{r['seconds']} s, backend {r['backend']}, "
-                  f"data: {r['data'] or 'embedded default'}_", ""]
-        for h in r["headlines"]:
-            base = "" if h["baseline"] is None else \
-                f" (baseline {h['baseline']:.4g}: {'beaten' if h['beats_baseline'] else 'NOT beaten'})"
-            lines.append(f"- **{h['label']}**: {h['value']:.4g}{base}")
-        lines.append("")
-        for t in r["texts"]:
-            lines += [f"**{t['title']}**", "", "```", t["text"], "```", ""]
-        for f in r["figures"]:
-            rel = os.path.relpath(f["path"], out)
-            lines += [f"![{f['name']}]({rel})", ""]
-    path = out / "README.md"
-    path.write_text("\n".join(lines))
-    return path
+    """OUT/README.md: each lesson's story, claims, headline, figures and next commands."""
+    return summary.write_page(pathlib.Path(out), results)
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m lessons", description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("list", help="list the lessons")
+    table = sub.add_parser("readme-table", help="record the full runs under OUT and regenerate the README's lesson table")
+    table.add_argument("out", help="the --out folder of full runs (python -m lessons run NAME --out OUT)")
+    table.add_argument("--update", metavar="README", help="rewrite the table between the lessons markers in this file")
+    table.add_argument("--machine", help="how to name the machine the runs were measured on")
     for cmd in ("run", "tour"):
         p = sub.add_parser(cmd)
         if cmd == "run":
@@ -110,10 +114,19 @@ def main(argv=None):
 
     if args.cmd == "list":
         for p in lesson_files():
-            summary, dataset = describe(p)
-            print(f"{p.stem:<28} {summary}")
+            line, dataset = describe(p)
+            print(f"{p.stem:<28} {line}")
             if dataset:
                 print(f"{'':<28}   data: {dataset}")
+        return 0
+    if args.cmd == "readme-table":
+        record = summary.record_full_runs(pathlib.Path(args.out), machine=args.machine)
+        text = summary.readme_table(record)
+        if args.update:
+            summary.update_readme(pathlib.Path(args.update), text)
+            print(f"[readme-table] {len(record['lessons'])} lessons -> {args.update} and {support.FULL_RUNS}")
+        else:
+            print(text)
         return 0
 
     out = pathlib.Path(args.out)
@@ -129,7 +142,9 @@ def main(argv=None):
         print()
     page = write_summary(out, results)
     (out / "tour.json").write_text(json.dumps(results, indent=2))
-    print(f"[tour] {len(results)} lessons; summary page: {page}")
+    claims = [c for r in results for c in r["claims"]]
+    tally = ", ".join(f"{sum(c['status'] == s for c in claims)} {s}" for s in ("held", "did not hold", "full run only"))
+    print(f"[tour] {len(results)} lessons; claims: {tally}; summary page: {page}")
     return 0
 
 

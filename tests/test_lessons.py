@@ -1,4 +1,6 @@
-"""Every lesson runs in --quick mode and its headline results beat their baselines."""
+"""Every lesson runs in --quick mode: its headlines beat their baselines, its claims hold (or say
+plainly that they need the full run, with the full run's numbers), its figures pass the readability
+check, and the tour's summary page teaches (story, claims, headline, captions, commands)."""
 import json
 import subprocess
 import sys
@@ -6,6 +8,7 @@ import sys
 import pytest
 
 import minidl as md
+from lessons import summary, support
 from lessons.__main__ import lesson_files, run_lesson, write_summary, describe, find
 
 LESSONS = [p.stem for p in lesson_files()]
@@ -37,10 +40,63 @@ def test_quick_run_beats_its_baselines(name, tmp_path):
     for f in r["figures"]:
         with open(f["path"], "rb") as fh:
             assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
+        assert len(f["caption"]) > 40, f"{name}/{f['name']}: a figure needs a caption saying what to see in it"
+        assert not f["problems"], f"{name}/{f['name']}: unreadable figure: {f['problems']}"
+    _check_claims(name, r)
     saved = json.loads((tmp_path / name / "results.json").read_text())
-    assert saved["headlines"] == r["headlines"]
-    page = write_summary(tmp_path, [r])
-    assert name in page.read_text()
+    assert saved["headlines"] == r["headlines"] and saved["claims"] == r["claims"]
+    page = write_summary(tmp_path, [r]).read_text()
+    parts = summary.docstring_parts(find(name))
+    assert name in page and parts["about"] in page, "the page tells what the lesson is about"
+    assert f"python -m lessons run {name}`" in page, "the page gives the full run's command"
+    for c in r["claims"]:
+        assert c["statement"] in page
+    for f in r["figures"]:
+        assert f["caption"] in page
+
+
+def _check_claims(name, r):
+    """Every claim held in the quick run, or is declared full-run-only and shows the full run's numbers.
+
+    Timing claims compare measured times; a machine busy enough can flip one, so they must be
+    present with their numbers but may lose (the page then says it did not hold)."""
+    assert r["claims"], f"{name}: a lesson states its claims (L.claim)"
+    for c in r["claims"]:
+        assert len(c["statement"]) > 30 and c["numbers"], f"{name}: a claim is a sentence with its numbers: {c}"
+        if c["status"] == "full run only":
+            assert c["full_run"] and c["full_run"]["numbers"], \
+                f"{name}: {c['key']} needs the full run, whose numbers must be recorded (python -m lessons readme-table)"
+        elif not c["timing"]:
+            assert c["status"] == "held", f"{name}: claim {c['key']!r} did not hold in the quick run: {c['numbers']}"
+
+
+def test_every_lesson_docstring_says_what_it_is_about():
+    for path in lesson_files():
+        parts = summary.docstring_parts(path)
+        sentences = parts["about"].count(". ") + 1
+        assert 2 <= sentences <= 6 and len(parts["about"]) > 150, f"{path.name}: an 'about' paragraph of 2-3 sentences"
+
+
+def test_the_recorded_full_runs_cover_every_lesson_and_every_claim():
+    """lessons/full_runs.json (written by readme-table from full runs) has every lesson; the README's
+    table is the one generated from it, so the two cannot drift apart."""
+    record = json.loads(support.FULL_RUNS.read_text())
+    assert set(record["lessons"]) == set(LESSONS)
+    for name, r in record["lessons"].items():
+        assert r["claims"] and r["seconds"] > 0, name
+    readme = (support.FULL_RUNS.parent.parent / "README.md").read_text()
+    assert summary.readme_table(record) in readme, "README.md's lesson table is stale: run python -m lessons readme-table"
+
+
+def test_claim_line_says_what_held_and_what_needs_the_full_run():
+    held = {"key": "k", "statement": "A holds.", "status": "held", "held": True, "numbers": {"x": 0.5},
+            "full_run": {"held": True, "numbers": {"x": 0.9}}, "timing": False}
+    assert support.claim_line(held, quick=True) == "✓ A holds. (x 0.5; full run: x 0.9)"
+    failed = dict(held, status="did not hold", held=False)
+    assert "did NOT hold" in support.claim_line(failed, quick=False)
+    full_only = dict(held, status="full run only", held=None)
+    line = support.claim_line(full_only, quick=True)
+    assert "Needs the full run" in line and "x 0.9" in line and "0.5" not in line, "no contradicting quick number"
 
 
 # One lesson end to end on the cupy backend: on a GPU, or in CI on the strict CuPy stand-in, where
@@ -79,3 +135,26 @@ def test_gru_lesson_on_tiny_shakespeare_beats_the_bigram(shared_data, tmp_path):
                    backend="numpy")
     gru = _headline(r, "GRU validation perplexity")
     assert gru["value"] < gru["baseline"], gru
+
+
+def test_readme_table_is_made_from_full_runs_only(tmp_path):
+    """readme-table keeps the full default runs (not quick ones, not real-data ones) and writes the
+    README block between its markers, every claim with its mark and numbers."""
+    def result(name, quick, data):
+        return {"lesson": name, "quick": quick, "data": data, "seconds": 12.3, "download": None,
+                "claims": [{"key": "k", "statement": "It holds.", "status": "held", "held": True,
+                            "numbers": {"x": 0.5}, "full_run": None, "timing": False}],
+                "headlines": [{"label": "accuracy", "value": 0.9, "baseline": 0.5, "higher_is_better": True,
+                               "beats_baseline": True, "main": False}], "figures": [], "texts": []}
+    for name, quick, data in ((LESSONS[0], False, None), (LESSONS[1], True, None), (LESSONS[2], False, "x.txt")):
+        (tmp_path / "out" / name).mkdir(parents=True)
+        (tmp_path / "out" / name / "results.json").write_text(json.dumps(result(name, quick, data)))
+    record = summary.record_full_runs(tmp_path / "out", machine="a test machine", path=tmp_path / "full.json")
+    assert list(record["lessons"]) == [LESSONS[0]]
+    assert json.loads((tmp_path / "full.json").read_text()) == record                 # written where asked ...
+    assert json.loads((tmp_path / "out" / LESSONS[2] / "results.json").read_text())["lesson"] == LESSONS[2]   # ... only there
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- lessons:start -->\nold\n<!-- lessons:end -->\nrest\n")
+    summary.update_readme(readme, summary.readme_table(record))
+    text = readme.read_text()
+    assert "\nold\n" not in text and "✓ It holds. (x 0.5)" in text and "a test machine" in text and text.endswith("rest\n")
