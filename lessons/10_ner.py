@@ -251,9 +251,7 @@ lstm, lstm_hist = train_tagger(False, "LSTM")
 
 # %%
 bilstm, bilstm_hist = train_tagger(True, "BiLSTM")
-results = {}
-for label, model in (("LSTM", lstm), ("BiLSTM", bilstm)):
-    results[label] = evaluate(model, X_test, Y_test)            # (masked accuracy, predictions, entities)
+results = {label: evaluate(m, X_test, Y_test) for label, m in (("LSTM", lstm), ("BiLSTM", bilstm))}  # (acc, pred, ents)
 
 # %% [markdown]
 # ## 6. Three numbers per model
@@ -296,9 +294,8 @@ for label, (_, pred, _) in results.items():
              for span in md.metrics.entity_spans([tags[k] for k in row[:len(test["tags"][i])]])}
     hit = np.array([e in found for e in gold_entities])
     new = np.array(unseen, dtype=bool)
-    lines.append(f"{label:<7} recall on seen names {hit[~new].mean():.3f}   on unseen names "
-                 f"{hit[new].mean() if new.any() else float('nan'):.3f}")
     recall[label] = (float(hit[~new].mean()), float(hit[new].mean()) if new.any() else float("nan"))
+    lines.append(f"{label:<7} recall on seen names {recall[label][0]:.3f}   on unseen names {recall[label][1]:.3f}")
 L.show("seen vs unseen entities", "\n".join(lines))
 if any(unseen):
     val_acc = {label: evaluate(m, X_val, Y_val)[0] for label, m in (("LSTM", lstm), ("BiLSTM", bilstm))}
@@ -385,42 +382,35 @@ a1.set_xlabel("epoch"); a1.set_ylabel("masked cross-entropy")
 a1.set_title("Loss (dotted line: the epoch kept, lowest validation loss)", fontsize=10)
 a2.set_xlabel("epoch"); a2.set_ylabel("masked accuracy")
 a2.set_title("Masked accuracy vs always-O", fontsize=10)
-for a in (a1, a2):
-    figures.legend(a, fontsize=8)
+figures.legend(a1, fontsize=8); figures.legend(a2, fontsize=8)
 L.figure(fig, "curves", "Loss and masked accuracy per epoch, with the epoch each model kept (lowest validation "
          "loss). Validation sentences hold only seen names, the test sentences the held-out ones: hence the gap.")
 
 
 # %% [markdown]
 # ## The course's Trax code, run by minidl
-# After `minidl.trax.register()` the course's Trax tagger runs as written, on minidl's layers, with
-# batches from `add_loss_weights` (weight 0 on padding, the course's `<PAD>` id).  Trax keeps the LSTM's
-# gates as i, j, f, o over `[x, h]`, minidl's cell f, i, g, o over `[h, x]`: translated, the numbers agree.
+# After `minidl.trax.register()` the course's Trax tagger runs as written on minidl's layers, with batches from
+# `add_loss_weights` (weight 0 on the course's `<PAD>` id).  Trax keeps the LSTM's gates as i, j, f, o over
+# `[x, h]`, minidl's cell f, i, g, o over `[h, x]`: translated, the numbers agree.
 
 # %%
-import numpy as np
-import minidl as md
 import minidl.trax
 minidl.trax.register()
 import trax
 from trax import layers as tl
 from trax.supervised import training
 
-ner = minidl.datasets.make_ner(n=300, seed=L.seed)
+ner, tag_map = train, tag_id                                  # the lesson's sentences and tags, the course's names
 vocab = {w: i for i, w in enumerate(sorted({w for s in ner["sentences"] for w in s}))}
 vocab["<PAD>"] = len(vocab)                                   # the course's: <PAD> is the last id
-tag_map = {t: i for i, t in enumerate(sorted({t for ts in ner["tags"] for t in ts}))}
 
 
 def trax_batches(seed, batch_size=16, pad=vocab["<PAD>"]):    # the course's data_generator + add_loss_weights
     def data_generator(rng=np.random.default_rng(seed)):
         while True:
             rows = rng.choice(len(ner["tags"]), batch_size)
-            X, Y = (np.full((batch_size, max(len(ner["tags"][i]) for i in rows)), pad) for _ in range(2))
-            for k, i in enumerate(rows):
-                X[k, :len(ner["tags"][i])] = [vocab[w] for w in ner["sentences"][i]]
-                Y[k, :len(ner["tags"][i])] = [tag_map[t] for t in ner["tags"][i]]
-            yield X, Y
+            yield tuple(md.data.pad_sequences([[ids[t] for t in seqs[i]] for i in rows], value=pad)
+                        for ids, seqs in ((vocab, ner["sentences"]), (tag_map, ner["tags"])))
     return trax.data.inputs.add_loss_weights(data_generator(), id_to_mask=pad)
 
 
@@ -428,14 +418,13 @@ model = tl.Serial(tl.Embedding(len(vocab), 32), tl.LSTM(32), tl.Dense(n_units=le
 training.Loop(model, training.TrainTask(trax_batches(0), tl.CrossEntropyLoss(), trax.optimizers.Adam(0.01)),
               eval_tasks=[training.EvalTask(trax_batches(1), [tl.CrossEntropyLoss(), tl.Accuracy()])]
               ).run(n_steps=10 if L.quick else 100)
-x = next(trax_batches(2))[0]
+x, host = next(trax_batches(2))[0], md.backend.asnumpy     # host: Trax's weights live on the lesson's backend
 native = md.models.NERTagger(len(vocab), 32, len(tag_map))
 native(md.tensor(x))                                          # builds the lazily-sized layers
-w, b = model.weights[1][1][0]                                 # Trax's LSTM: rows [x; h], gates i, j, f, o
-W = np.concatenate([np.split(w, 4, axis=1)[k] for k in (2, 0, 1, 3)], axis=1)          # -> f, i, g (= j), o
-native[1].cell.W.data, native[1].cell.b.data = np.concatenate([W[-32:], W[:-32]]), np.concatenate(
-    [np.split(b, 4)[k] for k in (2, 0, 1, 3)])                                       # rows -> [h; x]
-native[0].W.data, (native[2].W.data, native[2].b.data) = model.weights[0].copy(), (a.copy() for a in model.weights[2])
-gap = np.abs(model(x) - native(md.tensor(x)).numpy()).max()
+W, b = (np.concatenate([np.split(host(a), 4, axis=-1)[k] for k in (2, 0, 1, 3)], axis=-1)
+        for a in model.weights[1][1][0])                      # Trax's LSTM: rows [x; h], gates i, j, f, o -> f, i, g, o
+native[1].cell.W.data, native[1].cell.b.data = np.concatenate([W[-32:], W[:-32]]), b        # rows -> [h; x]
+native[0].W.data, native[2].W.data, native[2].b.data = host(model.weights[0]), *map(host, model.weights[2])
+gap = np.abs(host(model(x)) - native.to(md.backend.get_backend())(md.tensor(x)).numpy()).max()
 L.show("the course's Trax NER tagger, run by minidl.trax", f"{model}\nlargest difference from md.models.NERTagger: {gap:.1e}")
 assert gap < 1e-5
