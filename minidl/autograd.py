@@ -220,6 +220,12 @@ class Function:
     """
 
     def __call__(self, *inputs):
+        if self.__dict__.get("_called") or self.__dict__.get("freed"):
+            # its saved arrays and graph links belong to the first call: reusing them would
+            # send the first output's gradient to the second call's inputs
+            raise RuntimeError(f"{type(self).__name__}: this Function object was already called once; a Function "
+                               f"is used once -- make a new one per call: {type(self).__name__}(...)(x)")
+        self._called = True
         tensors = list(inputs)
         if not all(isinstance(x, Tensor) for x in inputs):     # numbers, arrays: constants
             like = next((t for t in inputs if isinstance(t, Tensor)), None)
@@ -234,6 +240,11 @@ class Function:
         outs = self.forward(*[t.data for t in tensors])
         multi = isinstance(outs, tuple)
         outs = outs if multi else (outs,)
+        for k, o in enumerate(outs):
+            if not (hasattr(o, "dtype") and hasattr(o, "shape")):
+                raise TypeError(f"{type(self).__name__}.forward returned {type(o).__name__} {o!r} as output {k}; "
+                                "forward must return backend arrays (or a tuple of them): wrap a number "
+                                "as xp.asarray(value, dtype=x.dtype)")
         needs = any(self.needs_input_grad)
         results = tuple(Tensor(o, requires_grad=needs and o.dtype.kind == "f") for o in outs)
         if needs:

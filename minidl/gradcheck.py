@@ -215,6 +215,11 @@ def gradcheck(f, *inputs, params=None, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0,
                 p.data, p.requires_grad = _f64_copy(p.data), True
             targets = [(f"input {i}", t) for i, t in enumerate(xs) if t.requires_grad]
             targets += [(n if n.startswith("param") else f"param {n}", p) for n, p in named]
+            if not targets:          # "passed" with nothing checked would be a lie
+                kinds = ", ".join(f"input {i}: {t.dtype}" for i, t in enumerate(xs)) or "no inputs"
+                why = "check_inputs=False" if not check_inputs else "integer inputs are passed through, not checked"
+                raise ValueError(f"gradcheck: nothing to check: no floating input and no parameter ({kinds}; "
+                                 f"{why}); give a floating input, a Layer, or params=[...]")
             entries = _check(f, xs, targets, eps, atol, rtol, seed, dodge_kinks, structured=True)
             by_output = _check_each_output(f, xs, targets, entries, eps, atol, rtol, seed, dodge_kinks)
             if any(ok for _, _, ok, _ in by_output):     # the per-output verdict says more

@@ -46,7 +46,7 @@ import math
 
 import numpy as np
 
-from . import backend
+from . import backend, validate
 from .autograd import no_grad
 
 
@@ -94,14 +94,30 @@ class Optimizer:
             p.grad = None
 
     def step(self):
+        """Update every parameter that has a gradient -- or none at all: a NaN or inf gradient
+        raises ``NonFiniteGradientError`` naming the parameter, before any weight or state moves."""
+        params = [p for p in self.parameters() if p.grad is not None]
+        self._refuse_non_finite(params)
         with no_grad():
-            for p in self.parameters():
-                if p.grad is None:
-                    continue
+            for p in params:
                 if hasattr(p.grad, "apply_update"):      # row-sparse (a speed switch): it updates its rows
                     p.grad.apply_update(self, p)
                 else:
                     self._update(p, p.grad)
+
+    def _refuse_non_finite(self, params):
+        """One check per step, one host sync: the sum of every gradient's sum is finite unless some
+        entry is NaN or inf (or the sum overflowed, float16: then each gradient is looked at)."""
+        if not params:
+            return
+        xp = backend.xp_of(params[0].data)
+        sums = [p.grad.sum() for p in params]             # one reduction each, no temporaries
+        if math.isfinite(float(xp.stack(sums).astype(np.float64).sum() if len(sums) > 1 else sums[0])):
+            return
+        names = {id(p): n for n, p in self._layer.named_parameters()} if self._layer is not None else {}
+        bad = [_label(names.get(id(p)), p) for p in params if not bool(xp.isfinite(getattr(p.grad, "rows", p.grad)).all())]
+        if bad:
+            raise NonFiniteGradientError(None, bad, who=f"{type(self).__name__}.step")
 
     def _buffer(self, p, key):
         """State array ``key`` of parameter p: zeros at first use, always on p's backend."""
@@ -175,13 +191,23 @@ class Adam(Optimizer):
         p.data -= self.lr * m_hat / (xp.sqrt(v_hat) + self.eps)
 
 
+def _label(dotted, p):
+    """How an error names a parameter: its dotted name in the model and its own (``0.W (Dense.W)``)."""
+    own = getattr(p, "name", None)
+    if dotted and own and dotted != own:
+        return f"{dotted} ({own})"
+    return dotted or own or f"a parameter of shape {tuple(p.shape)}"
+
+
 class NonFiniteGradientError(FloatingPointError):
     """A gradient holds NaN or inf; ``.params`` names the parameters whose gradient does."""
-    def __init__(self, norm, params, step=None):
+    def __init__(self, norm, params, step=None, who=None):
         self.norm, self.params, self.step = norm, params, step
         where = "" if step is None else f" at step {step}"
-        super().__init__(f"the gradient norm is {norm}{where}: non-finite gradient in {', '.join(params)}. "
-                         "The parameters were left untouched. Usual causes: sqrt or log at 0, a division "
+        head = (f"{who}: the gradient holds NaN or inf{where}" if who is not None
+                else f"the gradient norm is {norm}{where}")
+        super().__init__(f"{head}: non-finite gradient in {', '.join(params)}. The parameters (and the "
+                         "optimizer's state) were left untouched. Usual causes: sqrt or log at 0, a division "
                          "by zero, or overflow in a hand-written op.")
 
 
@@ -193,6 +219,7 @@ def clip_grad_norm(params, max_norm: float) -> float:
     A NaN or infinite norm raises ``NonFiniteGradientError`` naming the culprits,
     with every gradient left as it was (clipping cannot rescue it).
     """
+    max_norm = validate.positive_number(max_norm, "max_norm", "clip_grad_norm", allow_inf=True)
     if _is_layer(params):
         params = params.parameters()
     with_grad = [p for p in params if p.grad is not None]

@@ -29,7 +29,7 @@ Fn(name, f)       any function of Tensors as a layer (Trax's ``tl.Fn``), e.g.
 """
 from __future__ import annotations
 
-from .. import backend, ops
+from .. import backend, ops, validate
 from ..autograd import Tensor, array_of
 from ..ops.reductions import normalize_axes
 from .layer import Layer
@@ -44,8 +44,8 @@ class Mean(Layer):
         if mask is None:
             return ops.mean(x, self.axis, self.keepdims)
         xp = backend.xp_of(x.data)
-        m = xp.asarray(array_of(mask))
-        (axis,) = normalize_axes(self.axis, x.ndim)
+        m = validate.mask(xp.asarray(array_of(mask)), self.name)      # 0/1 or bool: a state is not a mask
+        (axis,) = normalize_axes(self.axis, x.ndim, self.name)
         if m.shape != x.shape[:m.ndim] or axis >= m.ndim:
             raise ValueError(f"{self.name}: mask of shape {tuple(m.shape)} does not fit input of shape "
                              f"{tuple(x.shape)} (the mask must cover the leading axes of the input, "

@@ -34,7 +34,7 @@ copy that has its own weights.  Deep RNNs are plain stacks:
 """
 from __future__ import annotations
 
-from .. import backend, ops
+from .. import backend, ops, validate
 from ..autograd import Tensor, array_of
 from .cells import GRUCell, LSTMCell, RNNCell
 from .layer import Layer
@@ -77,6 +77,9 @@ class _Recurrent(Layer):
             raise ValueError(f"{self.name}: expected a batch of sequences (batch, time, features), "
                              f"got an input of shape {tuple(x.shape)}")
         B, T, D = x.shape
+        if T == 0:                       # every path (scan, fused, replay) refuses it the same way
+            raise ValueError(f"{self.name}: the sequence has no steps: input of shape {tuple(x.shape)} has "
+                             "T = 0 on axis 1 (batch, time, features); there is no state to compute")
         if not self.cell.built:
             self.cell.build(D)
         if D != self.cell.n_in:
@@ -107,8 +110,7 @@ class _Recurrent(Layer):
         """mask -> a backend array (B, T) in x's dtype (1 = real step), or None."""
         if mask is None:
             return None
-        data = array_of(mask)
-        m = backend.to_backend(data, x.backend).astype(x.dtype)
+        m = validate.mask(backend.to_backend(array_of(mask), x.backend), self.name).astype(x.dtype)
         if m.shape != x.shape[:2]:
             raise ValueError(f"{self.name}: mask of shape {tuple(m.shape)} does not fit the input of "
                              f"shape {tuple(x.shape)} (expected (batch, time) = {tuple(x.shape[:2])})")

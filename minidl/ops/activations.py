@@ -24,9 +24,10 @@ from .. import backend
 
 
 class ReLUOp(Function):
+    """y = max(0, x), as ``maximum`` -- not ``x * (x > 0)``, which gives -inf * 0 = NaN at -inf."""
     def forward(self, x):
         self.positive = x > 0
-        return x * self.positive
+        return backend.xp_of(x).maximum(x, 0).astype(x.dtype, copy=False)
 
     def backward(self, gy):
         return gy * self.positive

@@ -6,6 +6,8 @@ gradient of each *input's* shape, so every binary op ends with ``sum_to``
 """
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from ..autograd import Function, Tensor, array_of, as_tensor, sum_to
@@ -68,7 +70,11 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """y = a ** p for a constant exponent p;  dy/da = p a^(p-1)."""
+    """y = a ** p for a constant number p;  dy/da = p a^(p-1)  (and 0 when p = 0).
+
+    p = 0 is its own case: y = 1 everywhere, so dy/da = 0 -- also at a = 0, where
+    the formula would give 0 * 0^-1 = 0 * inf = NaN (PyTorch: 0, as here).
+    """
     def __init__(self, p):
         self.p = p
 
@@ -77,7 +83,45 @@ class Pow(Function):
         return a ** self.p
 
     def backward(self, gy):
+        if self.p == 0:
+            return _xp(gy).zeros_like(gy)
         return gy * self.p * self.a ** (self.p - 1)
+
+
+class Power(Function):
+    """y = a ** b with both sides arrays (a tensor exponent, or a number/array base ``2 ** x``).
+
+        dy/da = b a^(b-1)        (0 where b = 0)
+        dy/db = y ln a           (0 where a = 0 and b >= 0: y is 0 or 1 there, flat in b)
+
+    Written out, not as exp(b ln a): that shortcut is NaN for every negative base,
+    while (-3) ** 2.0 = 9 with dy/da = -6 (PyTorch agrees).  For a < 0, ln a is NaN,
+    so dy/db is NaN there: a negative number has no real power for a non-integer b,
+    and PyTorch says the same.  Both gradients are summed back to their input's
+    shape (``2 ** x`` with a scalar base broadcasts it).
+    """
+    def forward(self, a, b):
+        if a.dtype.kind == "f" and b.dtype.kind != "f":       # an integer exponent keeps a float32 base float32
+            b = b.astype(a.dtype)
+        elif b.dtype.kind == "f" and a.dtype.kind != "f":
+            a = a.astype(b.dtype)
+        self.a, self.b = a, b
+        with np.errstate(invalid="ignore", divide="ignore"):    # (-2) ** 0.5 is NaN, 0 ** -1 inf: as NumPy
+            self.y = _xp(a).power(a, b)
+        return self.y
+
+    def backward(self, gy):
+        xp = _xp(gy)
+        need_a, need_b = self.needs_input_grad
+        ga = gb = None
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if need_a:
+                ga = sum_to(xp.where(self.b == 0, 0, gy * self.b * self.a ** (self.b - 1)), self.a.shape)
+            if need_b:
+                flat = (self.a == 0) & (self.b >= 0)
+                gb = sum_to(xp.where(flat, 0, gy * self.y * xp.log(self.a)), self.b.shape)
+        return (None if ga is None else ga.astype(gy.dtype, copy=False),
+                None if gb is None else gb.astype(gy.dtype, copy=False))
 
 
 class Exp(Function):
@@ -149,13 +193,20 @@ class Maximum(Function):
 
 
 class Where(Function):
-    """y = cond ? a : b (cond is not differentiated)."""
+    """y = cond ? a : b;  dy/da = cond, dy/db = not cond  (cond is not differentiated).
+
+    The condition is cast to bool ONCE, here in forward: ``~`` of an integer
+    condition flips its bits (~1 = -2, so b would receive -2 gy), and ``~`` of a
+    float condition is not defined at all.  Nonzero means True, as in NumPy.
+    """
     def __init__(self, cond):
         self.cond = cond
 
     def forward(self, a, b):
+        xp = _xp(a)
         self.shapes = a.shape, b.shape
-        return _xp(a).where(self.cond, a, b)
+        self.cond = backend.to_backend(self.cond, backend.name_of(a)).astype(bool, copy=False)
+        return xp.where(self.cond, a, b)
 
     def backward(self, gy):
         return sum_to(gy * self.cond, self.shapes[0]), sum_to(gy * ~self.cond, self.shapes[1])
@@ -219,17 +270,17 @@ def cast(a, dtype): return Cast(dtype)(a)
 
 
 def pow(a, p):  # noqa: A001
-    """a ** p for a constant (Python number) exponent."""
-    if isinstance(p, Tensor):
-        # a ** b with a tensor exponent: exp(b * ln a), valid for a > 0
-        return exp(mul(p, log(a)))
-    return Pow(p)(a)
+    """a ** p: ``Pow`` for a constant Python number p, ``Power`` for a Tensor or array exponent."""
+    if isinstance(p, numbers.Number) and not isinstance(p, Tensor):
+        return Pow(p)(a)
+    return Power()(a, as_tensor(p, a if isinstance(a, Tensor) else None))
 
 
 def rpow(base, a):
-    """base ** a for a constant base > 0: exp(a ln base)."""
-    import math
-    return exp(mul(a, math.log(base)))
+    """base ** a for a constant base (a number or an array), with ``a`` the Tensor exponent.
+
+    Any base: (-2) ** x is 4 at x = 2 and 0 ** x is 0 for x > 0 (see ``Power``)."""
+    return Power()(as_tensor(base, a), a)
 
 
 def clip(a, lo=None, hi=None):
@@ -239,7 +290,11 @@ def clip(a, lo=None, hi=None):
 
 
 def where(cond, a, b):
-    """Elementwise choice; ``cond`` is a boolean Tensor or array (no gradient)."""
+    """Elementwise choice; ``cond`` is a Tensor or array (nonzero = True, no gradient)."""
     cond = array_of(cond)
+    if isinstance(cond, (bool, int, float, list, tuple)):
+        cond = np.asarray(cond)
+    if not hasattr(cond, "dtype"):
+        raise TypeError(f"where: cond must be a Tensor, an array or a list, got {type(cond).__name__} {cond!r}")
     like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
     return Where(cond)(as_tensor(a, like), as_tensor(b, like))

@@ -10,8 +10,8 @@ gradient back to where the value came from:
 """
 from __future__ import annotations
 
-from ..autograd import Function, Tensor, array_of, as_tensor
-from .. import backend
+from ..autograd import Function, Tensor, array_of, as_tensor, tensor
+from .. import backend, validate
 
 
 class Reshape(Function):
@@ -105,10 +105,10 @@ class Split(Function):
     def forward(self, x):
         n, k = x.shape[self.axis], self.ios
         if isinstance(k, int):                    # k equal sections, as numpy.split
-            if k <= 0 or n % k:
+            if n % k:
                 raise ValueError(f"split: an axis of length {n} does not split into {k} "
                                  "equal sections")
-            k = range(n // k, n, n // k)
+            k = [n // k * i for i in range(1, k)]
         return _cut(x, list(k), self.axis)
 
     def backward(self, *gys):
@@ -149,15 +149,8 @@ class EmbeddingOp(Function):
     (``backend.scatter_add_rows``: one vectorised pass, repeated ids accumulate).
     """
     def forward(self, ids, W):
-        if ids.dtype.kind not in "iu":
-            raise TypeError(f"embedding: ids must be integers, got dtype {ids.dtype}")
         V = W.shape[0]
-        if ids.size:
-            lo, hi = int(ids.min()), int(ids.max())
-            if lo < 0 or hi >= V:
-                bad = lo if lo < 0 else hi
-                raise IndexError(f"embedding: token id {bad} is out of range for a vocabulary "
-                                 f"of size {V} (valid ids are 0..{V - 1})")
+        validate.ids(ids, V, "embedding", "ids", "token id")
         self.ids, self.V = ids, V
         return backend.xp_of(W).take(W, ids, axis=0)      # W[ids]; take is the faster gather
 
@@ -175,18 +168,61 @@ def _cumsum(xs):
 def reshape(x, shape): return Reshape(tuple(shape) if not isinstance(shape, int) else (shape,))(x)
 def transpose(x, axes=None): return Transpose(axes)(x)
 def getitem(x, idx): return GetItem(_raw_index(idx))(x)
-def split(x, indices_or_sections, axis=0): return Split(indices_or_sections, axis)(x)
-def unstack(x, axis=0): return list(Unstack(axis % x.ndim)(x))
+
+
+def split(x, indices_or_sections, axis=0):
+    """x cut along ``axis``: into k equal sections (an integer k) or at the given indices.
+
+    An axis of length 0 splits into k empty sections, as ``numpy.split`` does."""
+    x = as_tensor(x)
+    axis = validate.axis(axis, x.ndim, "split")
+    ios = indices_or_sections
+    if not isinstance(ios, (list, tuple, range)) and not hasattr(ios, "shape"):
+        ios = validate.positive_int(ios, "indices_or_sections (a number of sections)", "split")
+    return Split(ios, axis)(x)
+
+
+def unstack(x, axis=0): return list(Unstack(validate.axis(axis, x.ndim, "unstack"))(x))
+
+
+def _tensors(xs, who):
+    """The list of ``xs`` as Tensors sharing the first Tensor's backend and dtype policy."""
+    if isinstance(xs, Tensor) or not isinstance(xs, (list, tuple)):
+        raise TypeError(f"{who}: xs must be a list or tuple of tensors, got {type(xs).__name__}")
+    if not xs:
+        raise ValueError(f"{who}: xs must hold at least one tensor, got an empty {type(xs).__name__}")
+    like = next((x for x in xs if isinstance(x, Tensor)), None)
+    if like is None:              # plain arrays only: constants under md.tensor's dtype policy
+        like = tensor(xs[0])
+    return [as_tensor(x, like) for x in xs]
 
 
 def concat(xs, axis=0):
-    like = next(x for x in xs if isinstance(x, Tensor))
-    return Concat(axis)(*[as_tensor(x, like) for x in xs])
+    """Join ``xs`` (tensors or arrays, same shape but along ``axis``) along ``axis``."""
+    xs = _tensors(xs, "concat")
+    axis = validate.axis(axis, xs[0].ndim, "concat")
+    _same_shapes(xs, "concat", axis)
+    return Concat(axis)(*xs)
 
 
 def stack(xs, axis=0):
-    like = next(x for x in xs if isinstance(x, Tensor))
-    return Stack(axis)(*[as_tensor(x, like) for x in xs])
+    """Stack equal-shape ``xs`` along a new ``axis``."""
+    xs = _tensors(xs, "stack")
+    axis = validate.axis(axis, xs[0].ndim + 1, "stack")
+    _same_shapes(xs, "stack", None)
+    return Stack(axis)(*xs)
+
+
+def _same_shapes(xs, who, but):
+    """Every shape equal to the first's (except along axis ``but``), or an error naming both."""
+    first = xs[0].shape
+    for k, x in enumerate(xs[1:], 1):
+        other = x.shape
+        same = len(other) == len(first) and all(a == b for i, (a, b) in enumerate(zip(first, other)) if i != but)
+        if not same:
+            along = "" if but is None else f" except along axis {but}"
+            raise ValueError(f"{who}: xs[{k}] has shape {tuple(other)} but xs[0] has {tuple(first)}; "
+                             f"the shapes must be equal{along}")
 
 
 def embedding(ids, W, op=EmbeddingOp):
