@@ -20,7 +20,9 @@ The three steps, in order:
    0 -- never an error, because new stores, new countries and typos do turn up
    at prediction time, and the model has one learned vector for "unknown".
    (Unlike text, a table has no padding, so id 0 is the unknown level, as in
-   fastai; values are compared as strings, so 3 and "3" are the same level.)
+   fastai; values are compared as strings, so 3 and "3" are the same level,
+   and numbers in one canonical form, so 3, 3.0 and "3.0" are too: pandas
+   turns an integer column with a gap into floats.)
 2. **Fill missing.**  A missing continuous value becomes the training median,
    and when the column had missing values in training a categorical flag
    column ``<name>_na`` (levels "False"/"True") records where that happened:
@@ -61,8 +63,38 @@ def _is_missing(v) -> bool:
 
 
 def _level(v) -> str:
-    """The vocabulary key of a value: its string form (numpy scalars become Python ones first)."""
-    return str(v.item() if isinstance(v, np.generic) else v)
+    """The vocabulary key of a value: its string form, with numbers in one canonical form.
+
+    A column of integer levels at fit time often comes back as floats later (pandas turns
+    ``[1, None, 3]`` into ``[1.0, nan, 3.0]``): 1, 1.0, np.int64(1) and np.float32(1.0) are
+    all the level "1", so the floats do not all fall into "#na#"."""
+    v = v.item() if isinstance(v, np.generic) else v
+    if isinstance(v, float) and math.isfinite(v) and v == int(v):
+        return str(int(v))
+    return str(v)
+
+
+def _index(levels) -> dict:
+    """{level: id}, where a stored level that is a number in another spelling ("1.0", from a
+    processor saved before levels were canonical) is also reachable by its canonical form."""
+    index = {level: i for i, level in enumerate(levels)}
+    for i, level in enumerate(levels):
+        try:
+            alias = _level(float(level))
+        except ValueError:
+            continue
+        index.setdefault(alias, i)
+    return index
+
+
+def _lookup(index, v) -> int:
+    key = _level(v)
+    if key in index:
+        return index[key]
+    try:                              # a string "3.0" for a level fitted as the number 3
+        return index.get(_level(float(key)), 0)
+    except ValueError:
+        return 0
 
 
 def _column(table, name, n=None):
@@ -149,9 +181,9 @@ class TabularProcessor:
         cats = np.zeros((n, len(self.cat_columns)), dtype=np.int64)
         conts = np.zeros((n, len(self.cont_names)), dtype=np.float32)
         for j, name in enumerate(self.cat_names):
-            index = {level: i for i, level in enumerate(self.vocab[name])}
+            index = _index(self.vocab[name])
             col = _column(table, name, n)
-            cats[:, j] = [0 if _is_missing(v) else index.get(_level(v), 0) for v in col]
+            cats[:, j] = [0 if _is_missing(v) else _lookup(index, v) for v in col]
         for j, name in enumerate(self.cont_names):
             x = _floats(_column(table, name, n), name)
             missing = np.isnan(x)

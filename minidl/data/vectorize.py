@@ -283,6 +283,10 @@ class TextVectorizer:
             raise ValueError(f"not a saved TextVectorizer (format={found!r})")
         if config.get("version") != 1:
             raise ValueError(f"saved TextVectorizer version {config.get('version')!r}; this minidl reads version 1")
+        missing = [k for k in _REQUIRED if k not in config]
+        if missing:
+            raise ValueError(f"saved TextVectorizer config lacks {', '.join(map(repr, missing))} (it has "
+                             f"{sorted(config)}): a damaged or hand-edited file; save the vectorizer again")
         vocab = config.get("vocabulary")
         if vocab is not None and list(vocab[:2]) != ["", "[UNK]"]:
             # a vocabulary without the two reserved entries would give a real word the pad id 0
@@ -346,6 +350,9 @@ class TextVectorizer:
 
 
 # ---------------------------------------------------------------------- helpers
+_REQUIRED = ("max_tokens", "output_mode", "output_sequence_length", "standardize", "split")
+
+
 def _pick(choice, table, what):
     """A named step from ``table``, a user callable, or None (skip the step)."""
     if choice is None or callable(choice):

@@ -24,9 +24,11 @@ from .. import backend
 
 
 class ReLUOp(Function):
-    """y = max(0, x), as ``maximum`` -- not ``x * (x > 0)``, which gives -inf * 0 = NaN at -inf."""
+    """y = max(0, x), as ``maximum`` -- not ``x * (x > 0)``, which gives -inf * 0 = NaN at -inf.
+
+    The gradient passes where x is not <= 0: at NaN too, as in PyTorch (a NaN stays visible)."""
     def forward(self, x):
-        self.positive = x > 0
+        self.positive = ~(x <= 0)
         return backend.xp_of(x).maximum(x, 0).astype(x.dtype, copy=False)
 
     def backward(self, gy):
