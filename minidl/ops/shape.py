@@ -177,7 +177,9 @@ def split(x, indices_or_sections, axis=0):
     x = as_tensor(x)
     axis = validate.axis(axis, x.ndim, "split")
     ios = indices_or_sections
-    if not isinstance(ios, (list, tuple, range)) and not hasattr(ios, "shape"):
+    if isinstance(ios, (list, tuple, range)) or getattr(ios, "ndim", 0) > 0:      # cut positions
+        ios = [validate.non_negative_int(i, "indices_or_sections (a cut position)", "split") for i in ios]
+    else:
         ios = validate.positive_int(ios, "indices_or_sections (a number of sections)", "split")
     return Split(ios, axis)(x)
 
