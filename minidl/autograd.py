@@ -158,19 +158,28 @@ def tensor(data, requires_grad: bool = False, dtype=None, backend_name: str | No
     """
     if isinstance(data, Tensor):
         data = data.data
-    name = backend_name or backend.get_backend()
+    name = backend.check_name(backend_name) if backend_name is not None else backend.get_backend()
     xp = backend.module(name)
-    arr = backend.to_backend(data, name) if not isinstance(data, (list, tuple, int, float, bool)) \
-        else xp.asarray(data)
+    try:
+        arr = backend.to_backend(data, name) if not isinstance(data, (list, tuple, int, float, bool)) \
+            else xp.asarray(data)
+    except (TypeError, ValueError) as exc:        # a ragged list
+        raise TypeError(f"md.tensor: data must be real numbers of one rectangular shape, got "
+                        f"{type(data).__name__} {_short(data)} ({exc})") from None
+    if getattr(arr, "dtype", None) is None or arr.dtype.kind not in "biuf":
+        raise TypeError(f"md.tensor: data must be real numbers (a list, an array or a number), got "
+                        f"{type(data).__name__} {_short(data)}")
     if dtype is not None:
-        arr = arr.astype(dtype, copy=False)
+        arr = arr.astype(backend.numeric_dtype(dtype, "md.tensor"), copy=False)
     elif arr.dtype.kind == "f" and arr.dtype != backend.get_default_dtype():
         arr = arr.astype(backend.get_default_dtype())
     elif arr.dtype.kind in "iu" and isinstance(data, (list, tuple, int)):
         arr = arr.astype(np.int64)       # Python ints: int64 on every platform
     if arr is data:                      # a tensor never aliases the caller's array
         arr = arr.copy()
-    return Tensor(arr, requires_grad=requires_grad)
+    if not isinstance(requires_grad, bool) and type(requires_grad).__name__ != "bool_":
+        raise TypeError(f"md.tensor: requires_grad must be True or False, got {_short(requires_grad)}")
+    return Tensor(arr, requires_grad=bool(requires_grad))
 
 
 def as_tensor(x, like: Tensor | None = None) -> Tensor:
@@ -229,7 +238,7 @@ class Function:
         tensors = list(inputs)
         if not all(isinstance(x, Tensor) for x in inputs):     # numbers, arrays: constants
             like = next((t for t in inputs if isinstance(t, Tensor)), None)
-            tensors = [as_tensor(x, like) for x in inputs]
+            tensors = [x if isinstance(x, Tensor) else _constant(self, k, x, like) for k, x in enumerate(inputs)]
         _check_same_backend(self, tensors)
         # Known before forward, so backward can skip gradients nobody asked for
         # (dL/dx of the input batch is a whole wasted matmul in a Dense layer).
@@ -237,7 +246,14 @@ class Function:
         self.needs_input_grad = tuple(t.requires_grad and recording for t in tensors)
         watcher = call_watcher()           # None, unless a tracer watches (md.scan(..., replay=True))
         settings = dict(self.__dict__) if watcher is not None else None
-        outs = self.forward(*[t.data for t in tensors])
+        try:
+            outs = self.forward(*[t.data for t in tensors])
+        except ValueError as exc:
+            # NumPy's "operands could not be broadcast together" names no input: say which
+            if not str(exc).startswith("operands could not be broadcast"):
+                raise
+            shapes = ", ".join(f"input {k} of shape {tuple(t.shape)}" for k, t in enumerate(tensors))
+            raise ValueError(f"{type(self).__name__}: the inputs do not broadcast together ({shapes})") from None
         multi = isinstance(outs, tuple)
         outs = outs if multi else (outs,)
         for k, o in enumerate(outs):
@@ -265,6 +281,23 @@ class Function:
 
     def __repr__(self):
         return f"<{type(self).__name__}>"
+
+
+def _constant(fn, k, x, like):
+    """Input ``k`` of ``fn`` given as a number, list or array: a constant Tensor of real numbers."""
+    try:
+        t = as_tensor(x, like)
+    except (TypeError, ValueError) as exc:        # a ragged list, a device mix-up
+        raise TypeError(f"{type(fn).__name__}: input {k}: {exc}") from None
+    if t.dtype.kind not in "biuf":
+        raise TypeError(f"{type(fn).__name__}: input {k} must be real numbers (a Tensor, an array, a list or a "
+                        f"number), got {type(x).__name__} {_short(x)}")
+    return t
+
+
+def _short(x) -> str:
+    text = repr(x)
+    return text if len(text) < 60 else text[:57] + "..."
 
 
 def _check_same_backend(fn, tensors):

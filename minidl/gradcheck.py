@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import backend
+from . import backend, validate
 from .autograd import GradShapeError, Tensor, no_grad
 from .gradcheck_hints import GENERIC_HINT, structured_hint as _structured_hint
 
@@ -189,8 +189,20 @@ def gradcheck(f, *inputs, params=None, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0,
     Returns a ``GradcheckReport`` (truthy on success).  The original parameter
     dtypes are restored afterwards.
     """
+    validate.function(f, "f", "gradcheck")
+    eps = validate.positive_number(eps, "eps", "gradcheck")
+    atol = validate.number(atol, "atol", "gradcheck", lo=0)
+    rtol = validate.number(rtol, "rtol", "gradcheck", lo=0)
     xs = []
-    for x in inputs:
+    for k, x in enumerate(inputs):
+        if not isinstance(x, Tensor):
+            try:
+                x = np.asarray(x) if backend.xp_of(x) is np else x
+            except (TypeError, ValueError):
+                x = None
+            if x is None or getattr(x, "dtype", np.dtype(object)).kind not in "biuf":
+                raise TypeError(f"gradcheck: input {k} must be a Tensor or an array of real numbers, "
+                                f"got {type(inputs[k]).__name__} {inputs[k]!r}")
         if isinstance(x, Tensor) and x.dtype.kind != "f":
             xs.append(x)
         elif isinstance(x, Tensor):

@@ -76,6 +76,7 @@ def _state(layer):
 def save(layer, path) -> None:
     """Write every parameter and buffer of ``layer`` to ``path`` (.npz), atomically."""
     path = validate.path(path, "path", "md.save")
+    validate.layer(layer, "layer", "md.save")
     waiting = _unbuilt(layer)
     if waiting:
         raise CheckpointError(f"cannot save {layer.name}: {', '.join(waiting)} has not created its "
@@ -105,8 +106,9 @@ def load(layer, path) -> None:
     exactly the layer's parameter and buffer names, each with the layer's shape.
     """
     path = validate.path(path, "path", "md.load")
+    validate.layer(layer, "layer", "md.load")
     if not os.path.exists(path):
-        raise FileNotFoundError(f"no checkpoint at {path}")
+        raise FileNotFoundError(f"md.load: no checkpoint at path {path!r}")
     mine = {n: (kind, data) for n, kind, data in _state(layer)}
     with CheckpointFile(path) as ck:
         _check_names(layer, path, ck, mine)

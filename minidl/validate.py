@@ -65,6 +65,65 @@ def positive_number(value, name: str, who: str, allow_inf: bool = False) -> floa
     return value
 
 
+def number(value, name: str, who: str, lo=None, hi=None, lo_open=False, hi_open=False,
+           finite=False) -> float:
+    """A real number (not NaN, within [lo, hi] when given; ``*_open`` excludes the bound): a rate, an eps."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{who}: {name} must be a number, got {type(value).__name__} {value!r}")
+    value = float(value)
+    if finite and math.isinf(value):
+        raise ValueError(f"{who}: {name} must be a finite number, got {value!r}")
+    low_bad = lo is not None and (value <= lo if lo_open else value < lo)
+    high_bad = hi is not None and (value >= hi if hi_open else value > hi)
+    if math.isnan(value) or low_bad or high_bad:
+        left = "(" if lo_open else "["
+        right = ")" if hi_open else "]"
+        span = f" in {left}{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}{right}" \
+            if lo is not None or hi is not None else " (not NaN)"
+        raise ValueError(f"{who}: {name} must be a number{span}, got {value!r}")
+    return value
+
+
+def flag(value, name: str, who: str) -> bool:
+    """A switch: True/False (or 0/1); an array or a string is refused, not judged by its truthiness."""
+    if isinstance(value, (bool,)) or (isinstance(value, numbers.Integral) and value in (0, 1)) \
+            or type(value).__name__ == "bool_":
+        return bool(value)
+    raise TypeError(f"{who}: {name} must be True or False, got {type(value).__name__} {value!r}")
+
+
+def choice(value, options, name: str, who: str):
+    """One of ``options`` (strings, or None when listed): e.g. reduction in ('mean', 'sum', 'none')."""
+    if not (value is None or isinstance(value, str)) or value not in options:
+        names = [repr(o) for o in options]
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+        raise ValueError(f"{who}: {name} must be {listed}, got {value!r}")
+    return value
+
+
+def function(value, name: str, who: str):
+    """Something to call: a function, a lambda, a Layer."""
+    if not callable(value):
+        raise TypeError(f"{who}: {name} must be a function (or a Layer), got {type(value).__name__} {value!r}")
+    return value
+
+
+def layer(value, name: str, who: str):
+    """A minidl Layer (anything with ``named_parameters``)."""
+    if not (hasattr(value, "named_parameters") and hasattr(value, "parameters")):
+        raise TypeError(f"{who}: {name} must be a Layer (e.g. nn.Serial(...)), got {type(value).__name__} {value!r}")
+    return value
+
+
+def numeric(a, name: str, who: str):
+    """An array (or Tensor data) of numbers: bool, int or float -- not strings, objects or complex."""
+    kind = getattr(getattr(a, "dtype", None), "kind", None)
+    if kind not in ("b", "i", "u", "f"):
+        what = _described(a) if kind is not None else f"{type(a).__name__} {a!r}"
+        raise TypeError(f"{who}: {name} must be real numbers (a Tensor, an array, a list or a number), got {what}")
+    return a
+
+
 def path(value, name: str, who: str) -> str:
     """``value`` as a path string: a ``str`` or ``os.PathLike`` (``pathlib.Path``), nothing else."""
     if isinstance(value, bytes) or not isinstance(value, (str, os.PathLike)):

@@ -44,13 +44,14 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import validate
+
 NA_LEVEL = "#na#"      # id 0 of every categorical column: missing or unseen
 
 
 def emb_sz_rule(n_cat: int) -> int:
     """fastai's embedding size for a categorical column with ``n_cat`` levels (unknown included)."""
-    if n_cat < 1:
-        raise ValueError(f"emb_sz_rule: a column needs at least one level, got {n_cat}")
+    n_cat = validate.positive_int(n_cat, "n_cat (a column needs at least one level)", "emb_sz_rule")
     return min(600, round(1.6 * n_cat ** 0.56))
 
 
@@ -127,6 +128,10 @@ def _floats(col, name):
 
 class TabularProcessor:
     def __init__(self, cat_names=(), cont_names=()):
+        for arg, names in (("cat_names", cat_names), ("cont_names", cont_names)):
+            if isinstance(names, (str, bytes)) or not isinstance(names, (list, tuple)) or \
+                    not all(isinstance(n, str) for n in names):
+                raise TypeError(f"TabularProcessor: {arg} must be a list of column names (strings), got {names!r}")
         self.cat_names, self.cont_names = list(cat_names), list(cont_names)
         both = set(self.cat_names) & set(self.cont_names)
         if both:
@@ -243,14 +248,24 @@ class TabularProcessor:
 
 def one_hot_columns(cats, cardinalities) -> np.ndarray:
     """cats (N, k) int -> (N, sum of cardinalities) float32: each column's one-hot block side by side."""
-    cats = np.asarray(cats)
+    if not isinstance(cardinalities, (list, tuple)) and getattr(cardinalities, "ndim", 0) != 1:
+        raise TypeError(f"one_hot_columns: cardinalities must be a list of level counts, got {cardinalities!r}")
+    cardinalities = [validate.positive_int(n, "cardinalities", "one_hot_columns") for n in cardinalities]
+    try:
+        cats = np.asarray(cats)
+    except (TypeError, ValueError):
+        cats = np.asarray(None)
+    if cats.dtype.kind not in "iu":
+        raise TypeError(f"one_hot_columns: cats must be integer ids (N, k), got {cats.dtype} of shape {cats.shape}")
     if cats.ndim != 2 or cats.shape[1] != len(cardinalities):
-        raise ValueError(f"one_hot_columns: cats of shape {cats.shape} for {len(cardinalities)} columns")
+        raise ValueError(f"one_hot_columns: cats of shape {cats.shape} does not have one column per entry of "
+                         f"cardinalities ({len(cardinalities)})")
     out = np.zeros((cats.shape[0], int(sum(cardinalities))), dtype=np.float32)
     offset = 0
     for j, n in enumerate(cardinalities):
         if cats.size and (cats[:, j].min() < 0 or cats[:, j].max() >= n):
-            raise IndexError(f"one_hot_columns: column {j} holds ids outside 0..{n - 1}")
+            raise IndexError(f"one_hot_columns: column {j} of cats holds ids outside 0..{n - 1} "
+                             f"(cardinalities[{j}] = {n})")
         out[np.arange(cats.shape[0]), offset + cats[:, j]] = 1.0
         offset += n
     return out

@@ -62,6 +62,7 @@ from collections import Counter
 
 import numpy as np
 
+from .. import validate
 from ..validate import positive_int
 
 from .bags import encode_bag, idf_with_specials, inverse_document_frequency, ngram_widths, ngrams as _ngrams
@@ -109,8 +110,7 @@ class TextVectorizer:
                  vocabulary=None, ngrams=None, idf_weights=None):
         if max_tokens is not None:
             max_tokens = positive_int(max_tokens, "max_tokens (it counts pad and unk)", "TextVectorizer", minimum=2)
-        if output_mode not in _OUTPUT_MODES:
-            raise ValueError(f"output_mode must be one of {_OUTPUT_MODES}, got {output_mode!r}")
+        validate.choice(output_mode, _OUTPUT_MODES, "output_mode", "TextVectorizer")
         if output_sequence_length is not None:
             output_sequence_length = positive_int(output_sequence_length, "output_sequence_length", "TextVectorizer")
         self._widths = ngram_widths(ngrams)
@@ -357,7 +357,7 @@ def _pick(choice, table, what):
     """A named step from ``table``, a user callable, or None (skip the step)."""
     if choice is None or callable(choice):
         return choice
-    if choice not in table:
+    if not isinstance(choice, str) or choice not in table:
         raise ValueError(f"{what} must be one of {sorted(table)}, None or a callable; got {choice!r}")
     return table[choice]
 

@@ -38,7 +38,8 @@ from .layer import Layer
 class Mean(Layer):
     def __init__(self, axis: int = 1, keepdims: bool = False):
         super().__init__()
-        self.axis, self.keepdims = axis, keepdims
+        self.axis = validate.axis_index(axis, "axis", "Mean")
+        self.keepdims = validate.flag(keepdims, "keepdims", "Mean")
 
     def forward(self, x, mask=None):
         if mask is None:
@@ -61,19 +62,19 @@ class Mean(Layer):
 class PaddingMask(Layer):
     def __init__(self, pad_id: int = 0):
         super().__init__()
-        self.pad_id = pad_id
+        self.pad_id = validate.non_negative_int(pad_id, "pad_id", "PaddingMask")
 
     def forward(self, ids):
         data = array_of(ids)
-        return Tensor(data != self.pad_id)
+        if not hasattr(data, "dtype"):
+            data = backend.xp().asarray(data)
+        return Tensor(backend.xp_of(data).asarray(data != self.pad_id))
 
 
 class Dropout(Layer):
     def __init__(self, rate: float):
         super().__init__()
-        if not 0 <= rate < 1:
-            raise ValueError(f"Dropout: rate must be in [0, 1), got {rate}")
-        self.rate = float(rate)
+        self.rate = validate.number(rate, "rate", "Dropout", lo=0, hi=1, hi_open=True)
 
     @property
     def name(self):
@@ -95,11 +96,14 @@ class Fn(Layer):
     """Wrap a plain function ``f(*xs)`` as a parameter-free layer called ``name``."""
     def __init__(self, name: str, f):
         super().__init__()
-        self._name, self.f = name, f
+        self._name, self.f = str(name), validate.function(f, "f", "Fn")
 
     @property
     def name(self):
         return self._name
+
+    def __call__(self, *xs, **kwargs):      # any function of anything: no input check here
+        return self.forward(*xs, **kwargs)
 
     def forward(self, *xs):
         return self.f(*xs)

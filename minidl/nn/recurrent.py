@@ -60,9 +60,11 @@ class _Recurrent(Layer):
         super().__init__()
         self.cell = cell
         self.n_units = cell.n_units
-        self.return_sequences, self.return_state = return_sequences, return_state
-        self.reverse = reverse
-        self.replay = replay
+        who = type(self).__name__
+        self.return_sequences = validate.flag(return_sequences, "return_sequences", who)
+        self.return_state = validate.flag(return_state, "return_state", who)
+        self.reverse = validate.flag(reverse, "reverse", who)
+        self.replay = validate.flag(replay, "replay", who)
 
     @property
     def name(self):
@@ -157,7 +159,8 @@ class GRU(_Recurrent):
                  reset_after=False, replay=False):
         super().__init__(GRUCell(n_units, reset_after=reset_after), return_sequences, return_state, reverse,
                          replay)
-        if fused and reset_after:
+        fused = validate.flag(fused, "fused", "GRU")
+        if fused and validate.flag(reset_after, "reset_after", "GRU"):
             raise ValueError("GRU: the fused path implements the course's GRU (reset_after=False); "
                              "use fused=False with reset_after=True")
         self.fused = fused
@@ -184,7 +187,7 @@ class LSTM(_Recurrent):
     def __init__(self, n_units, return_sequences=True, return_state=False, reverse=False, fused=False,
                  replay=False):
         super().__init__(LSTMCell(n_units), return_sequences, return_state, reverse, replay)
-        self.fused = fused
+        self.fused = validate.flag(fused, "fused", "LSTM")
 
     def _run(self, x, state, m):
         if not self.fused:
@@ -216,7 +219,7 @@ class Bidirectional(Layer):
     def __init__(self, layer):
         super().__init__()
         if not isinstance(layer, _Recurrent):
-            raise TypeError(f"Bidirectional wraps an nn.RNN, nn.GRU or nn.LSTM, got {type(layer).__name__}")
+            raise TypeError(f"Bidirectional wraps an nn.RNN, nn.GRU or nn.LSTM: layer must be one, got {type(layer).__name__}")
         self.forward_layer = layer
         self.backward_layer = layer.reversed_copy()
 

@@ -11,7 +11,7 @@ import numbers
 import numpy as np
 
 from ..autograd import Function, Tensor, array_of, as_tensor, sum_to
-from .. import backend
+from .. import backend, validate
 
 
 def _xp(a):
@@ -206,6 +206,11 @@ class Where(Function):
         xp = _xp(a)
         self.shapes = a.shape, b.shape
         self.cond = backend.to_backend(self.cond, backend.name_of(a)).astype(bool, copy=False)
+        try:
+            np.broadcast_shapes(self.cond.shape, a.shape, b.shape)
+        except ValueError:
+            raise ValueError(f"where: cond of shape {self.cond.shape}, a of shape {a.shape} and b of shape "
+                             f"{b.shape} do not broadcast together") from None
         return xp.where(self.cond, a, b)
 
     def backward(self, gy):
@@ -236,7 +241,7 @@ class MatMul(Function):
     """
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0 or a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
-            raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not aligned "
+            raise ValueError(f"matmul: input 0 of shape {a.shape} and input 1 of shape {b.shape} are not aligned "
                              f"(last axis of the first must equal the "
                              f"{'second-to-last' if b.ndim > 1 else 'only'} axis of the second)")
         self.a, self.b = a, b
@@ -266,35 +271,44 @@ def sqrt(a): return Sqrt()(a)
 def abs(a): return Abs()(a)  # noqa: A001  (the course calls it abs)
 def matmul(a, b): return MatMul()(a, b)
 def maximum(a, b): return Maximum()(a, b)
-def cast(a, dtype): return Cast(dtype)(a)
+def cast(a, dtype): return Cast(backend.numeric_dtype(dtype, "cast"))(a)
 
 
 def pow(a, p):  # noqa: A001
     """a ** p: ``Pow`` for a constant Python number p, ``Power`` for a Tensor or array exponent."""
-    if isinstance(p, numbers.Number) and not isinstance(p, Tensor):
+    if isinstance(p, numbers.Real) and not isinstance(p, Tensor):
         return Pow(p)(a)
-    return Power()(a, as_tensor(p, a if isinstance(a, Tensor) else None))
+    return Power()(a, p)            # a Tensor, array or list exponent: checked as input 1
 
 
 def rpow(base, a):
     """base ** a for a constant base (a number or an array), with ``a`` the Tensor exponent.
 
     Any base: (-2) ** x is 4 at x = 2 and 0 ** x is 0 for x > 0 (see ``Power``)."""
-    return Power()(as_tensor(base, a), a)
+    return Power()(base, a)         # the base is checked (and converted) as input 0
 
 
 def clip(a, lo=None, hi=None):
+    """min(max(a, lo), hi) with numbers lo <= hi (either may be None: no bound on that side)."""
     if lo is None and hi is None:
-        raise ValueError("clip needs lo, hi or both")
+        raise ValueError("clip: give lo, hi or both (both are None)")
+    lo = None if lo is None else validate.number(lo, "lo", "clip")
+    hi = None if hi is None else validate.number(hi, "hi", "clip")
+    if lo is not None and hi is not None and lo > hi:
+        raise ValueError(f"clip: lo must be <= hi, got lo={lo}, hi={hi}")
     return Clip(lo, hi)(a)
 
 
 def where(cond, a, b):
     """Elementwise choice; ``cond`` is a Tensor or array (nonzero = True, no gradient)."""
-    cond = array_of(cond)
+    given = cond = array_of(cond)
     if isinstance(cond, (bool, int, float, list, tuple)):
-        cond = np.asarray(cond)
-    if not hasattr(cond, "dtype"):
-        raise TypeError(f"where: cond must be a Tensor, an array or a list, got {type(cond).__name__} {cond!r}")
+        try:
+            cond = np.asarray(cond)
+        except ValueError:
+            cond = None
+    if getattr(getattr(cond, "dtype", None), "kind", None) not in ("b", "i", "u", "f"):
+        raise TypeError(f"where: cond must be a Tensor, an array or a list of numbers or booleans, got "
+                        f"{type(given).__name__} {given!r}")
     like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
     return Where(cond)(as_tensor(a, like), as_tensor(b, like))

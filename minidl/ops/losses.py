@@ -21,9 +21,9 @@ from .. import backend, validate
 from . import activations, arithmetic, reductions
 
 
-def _check_targets(logits_shape, targets, n_classes, who="cross_entropy"):
+def _check_targets(logits_shape, targets, n_classes, who="cross_entropy", scores="logits"):
     if targets.shape != logits_shape[:-1]:
-        raise ValueError(f"{who}: targets of shape {targets.shape} do not match logits of "
+        raise ValueError(f"{who}: targets of shape {targets.shape} do not match {scores} of "
                          f"shape {logits_shape} (expected targets of shape {logits_shape[:-1]})")
     validate.ids(targets, n_classes, who, "targets", "target class", "{n} classes")
 
@@ -34,8 +34,7 @@ def _weights(targets, mask, reduction, dtype, who="cross_entropy"):
     The mask may hold any weights >= 0 (1 = count this target, 0 = padding): a negative
     weight would reward the model for being wrong there, so it is refused."""
     xp = backend.xp_of(targets)
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"{who}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    validate.choice(reduction, ("mean", "sum", "none"), "reduction", who)
     if mask is None:
         w = xp.ones(targets.shape, dtype=dtype)
     else:
@@ -47,14 +46,27 @@ def _weights(targets, mask, reduction, dtype, who="cross_entropy"):
     return w
 
 
-def _as_input(x):
+def _as_input(x, name, who):
     """A Tensor as is; a list or array as a constant Tensor under md.tensor's dtype policy."""
-    return x if isinstance(x, Tensor) else tensor(x)
+    if isinstance(x, Tensor):
+        validate.numeric(x.data, name, who)
+        return x
+    try:
+        return tensor(x)
+    except (TypeError, ValueError):
+        raise TypeError(f"{who}: {name} must be a Tensor or an array of real numbers, got "
+                        f"{type(x).__name__} {x!r}") from None
 
 
-def _ids(targets, like):
+def _ids(targets, like, who, name="targets"):
     """Integer targets as a backend array on ``like``'s device (a list or a Tensor accepted)."""
-    return backend.xp_of(like.data).asarray(array_of(targets))
+    try:
+        t = backend.xp_of(like.data).asarray(array_of(targets))
+    except (TypeError, ValueError):
+        t = None
+    if t is None or t.dtype.kind not in "biuf":
+        raise TypeError(f"{who}: {name} must be an array of numbers, got {type(targets).__name__} {targets!r}")
+    return t
 
 
 LOG_PROB_SLACK = 1e-4     # log-probabilities computed in float32 may round a hair above 0
@@ -86,8 +98,8 @@ class SoftmaxCrossEntropy(Function):
 
 def cross_entropy(logits, targets, mask=None, reduction="mean"):
     """Fused, stable softmax cross-entropy of ``logits`` against integer ``targets``."""
-    logits = _as_input(logits)
-    return SoftmaxCrossEntropy(_ids(targets, logits), array_of(mask), reduction)(logits)
+    logits = _logits(logits, "logits", "cross_entropy")
+    return SoftmaxCrossEntropy(_ids(targets, logits, "cross_entropy"), _mask(mask, "cross_entropy"), reduction)(logits)
 
 
 class NLLLoss(Function):
@@ -97,7 +109,7 @@ class NLLLoss(Function):
 
     def forward(self, logp):
         xp = backend.xp_of(logp)
-        _check_targets(logp.shape, self.targets, logp.shape[-1], "nll_loss")
+        _check_targets(logp.shape, self.targets, logp.shape[-1], "nll_loss", "log_probs")
         if logp.size and float(logp.max()) > LOG_PROB_SLACK:
             raise ValueError(f"nll_loss: log_probs must be log-probabilities (<= 0), got a {logp.dtype} array "
                              f"of shape {logp.shape} with values up to {float(logp.max()):.4g}: pass "
@@ -123,22 +135,50 @@ def nll_loss(log_probs, targets, mask=None, reduction="mean"):
     so the normalisation is not done twice.  Same shapes and mask rules as
     ``cross_entropy``.
     """
-    log_probs = _as_input(log_probs)
-    return NLLLoss(_ids(targets, log_probs), array_of(mask), reduction)(log_probs)
+    log_probs = _logits(log_probs, "log_probs", "nll_loss")
+    return NLLLoss(_ids(targets, log_probs, "nll_loss"), _mask(mask, "nll_loss"), reduction)(log_probs)
+
+
+def _logits(x, name, who):
+    """Scores (..., C) with at least one axis (the classes)."""
+    x = _as_input(x, name, who)
+    if x.ndim == 0 or x.dtype.kind != "f" or x.shape[-1] == 0:
+        raise ValueError(f"{who}: {name} must be floating scores of shape (..., n_classes), got a {x.dtype} "
+                         f"tensor of shape {tuple(x.shape)}")
+    return x
+
+
+def _mask(mask, who):
+    mask = array_of(mask)
+    if mask is not None and not hasattr(mask, "dtype"):
+        try:
+            mask = backend.xp().asarray(mask)
+        except (TypeError, ValueError):
+            raise TypeError(f"{who}: mask must be an array of weights, got {type(mask).__name__} {mask!r}") from None
+    return mask
 
 
 def one_hot(targets, n_classes, dtype):
+    """targets (S,) int -> (S + (n_classes,)) of ``dtype``: 1 at each target's class, 0 elsewhere."""
+    n_classes = validate.positive_int(n_classes, "n_classes", "one_hot")
+    dtype = backend.numeric_dtype(dtype, "one_hot")
+    targets = array_of(targets)
+    if not hasattr(targets, "dtype"):
+        targets = backend.xp().asarray(targets) if isinstance(targets, (list, tuple, int)) else targets
+    if not hasattr(targets, "dtype"):
+        raise TypeError(f"one_hot: targets must be integer class ids, got {type(targets).__name__} {targets!r}")
+    validate.ids(targets, n_classes, "one_hot", "targets", "target class", "n_classes = {n} classes")
     xp = backend.xp_of(targets)
     return (targets[..., None] == xp.arange(n_classes)).astype(dtype)
 
 
 def cross_entropy_simple(logits, targets, mask=None, reduction="mean"):
     """The same loss composed from primitives (readable twin of ``cross_entropy``)."""
-    logits = _as_input(logits)
-    t = _ids(targets, logits)
-    _check_targets(logits.shape, t, logits.shape[-1])
+    logits = _logits(logits, "logits", "cross_entropy_simple")
+    t = _ids(targets, logits, "cross_entropy_simple")
+    _check_targets(logits.shape, t, logits.shape[-1], "cross_entropy_simple")
     nll = -(activations.log_softmax(logits) * one_hot(t, logits.shape[-1], logits.dtype)).sum(axis=-1)
-    w = _weights(t, array_of(mask), reduction, logits.dtype)
+    w = _weights(t, _mask(mask, "cross_entropy_simple"), reduction, logits.dtype, "cross_entropy_simple")
     weighted = nll * w
     return weighted if reduction == "none" else weighted.sum()
 
@@ -165,8 +205,10 @@ class BinaryCrossEntropyWithLogits(Function):
 
 def binary_cross_entropy(logits, targets):
     """Stable binary cross-entropy from *logits* (apply no sigmoid first); targets in [0, 1]."""
-    logits = _as_input(logits)
-    t = _ids(targets, logits)
+    logits = _as_input(logits, "logits", "binary_cross_entropy")
+    if logits.dtype.kind != "f":
+        raise TypeError(f"binary_cross_entropy: logits must be floating scores, got {logits.dtype}")
+    t = _ids(targets, logits, "binary_cross_entropy")
     validate.in_range(t, 0, 1, "binary_cross_entropy", "targets", " (probabilities of the positive class)")
     return BinaryCrossEntropyWithLogits(t.astype(logits.dtype))(logits)
 
@@ -177,8 +219,8 @@ def mse(pred, target):
     (Broadcasting a (4, 1) prediction against a (4,) target would silently average a
     (4, 4) table of wrong differences, so it is refused.)
     """
-    pred = _as_input(pred)
-    target = target if hasattr(target, "shape") else tensor(target)
+    pred = _as_input(pred, "pred", "mse")
+    target = _as_input(target, "target", "mse")
     shapes = tuple(pred.shape), tuple(target.shape)
     if shapes[0] != shapes[1]:
         raise ValueError(f"mse: prediction of shape {shapes[0]} and target of shape {shapes[1]} differ; "
@@ -218,7 +260,9 @@ def triplet_loss(v1, v2, margin=0.25, negatives="both"):
     largest off-diagonal score overall (negatives above the positive included);
     this one follows the course's definition.
     """
-    v1, v2 = _as_input(v1), _as_input(v2)
+    v1, v2 = _as_input(v1, "v1", "triplet_loss"), _as_input(v2, "v2", "triplet_loss")
+    margin = validate.number(margin, "margin", "triplet_loss")
+    validate.choice(negatives, ("mean_neg", "closest_neg", "both"), "negatives", "triplet_loss")
     if v1.ndim != 2 or v1.shape != v2.shape or v1.shape[0] < 2:
         raise ValueError(f"triplet_loss: v1 {tuple(v1.shape)} and v2 {tuple(v2.shape)} must both be "
                          "(B, d) with B >= 2 (the other rows of the batch are the negatives)")

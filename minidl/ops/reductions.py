@@ -78,6 +78,9 @@ class Max(Function):
 
     def forward(self, x):
         self.in_shape, self.axes = x.shape, normalize_axes(self.axis, x.ndim, self.who)
+        if any(x.shape[a] == 0 for a in self.axes):
+            raise ValueError(f"{self.who}: x of shape {x.shape} is empty along axis {self.axes}: the {self.who} "
+                             "of nothing is undefined")
         y = x.max(axis=self.axes, keepdims=True) if self.largest else x.min(axis=self.axes, keepdims=True)
         self.winners = (x == y)
         return y if self.keepdims else y.reshape([n for i, n in enumerate(x.shape) if i not in self.axes])
@@ -93,7 +96,7 @@ class Min(Max):
     largest, who = False, "min"
 
 
-def sum(x, axis=None, keepdims=False): return Sum(axis, keepdims)(x)  # noqa: A001
-def mean(x, axis=None, keepdims=False): return MeanOp(axis, keepdims)(x)
-def max(x, axis=None, keepdims=False): return Max(axis, keepdims)(x)  # noqa: A001
-def min(x, axis=None, keepdims=False): return Min(axis, keepdims)(x)  # noqa: A001
+def sum(x, axis=None, keepdims=False): return Sum(axis, validate.flag(keepdims, "keepdims", "sum"))(x)  # noqa: A001
+def mean(x, axis=None, keepdims=False): return MeanOp(axis, validate.flag(keepdims, "keepdims", "mean"))(x)
+def max(x, axis=None, keepdims=False): return Max(axis, validate.flag(keepdims, "keepdims", "max"))(x)  # noqa: A001
+def min(x, axis=None, keepdims=False): return Min(axis, validate.flag(keepdims, "keepdims", "min"))(x)  # noqa: A001
