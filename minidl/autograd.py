@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import backend
+from . import backend, validate
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401  (md.no_grad ...)
 from .grad_mode import call_watcher
 
@@ -163,12 +163,9 @@ def tensor(data, requires_grad: bool = False, dtype=None, backend_name: str | No
     try:
         arr = backend.to_backend(data, name) if not isinstance(data, (list, tuple, int, float, bool)) \
             else xp.asarray(data)
-    except (TypeError, ValueError) as exc:        # a ragged list
-        raise TypeError(f"md.tensor: data must be real numbers of one rectangular shape, got "
-                        f"{type(data).__name__} {_short(data)} ({exc})") from None
-    if getattr(arr, "dtype", None) is None or arr.dtype.kind not in "biuf":
-        raise TypeError(f"md.tensor: data must be real numbers (a list, an array or a number), got "
-                        f"{type(data).__name__} {_short(data)}")
+    except (TypeError, ValueError):               # a ragged list
+        arr = data
+    validate.numeric(arr, "data", "md.tensor", given=data)
     if dtype is not None:
         arr = arr.astype(backend.numeric_dtype(dtype, "md.tensor"), copy=False)
     elif arr.dtype.kind == "f" and arr.dtype != backend.get_default_dtype():
@@ -177,9 +174,7 @@ def tensor(data, requires_grad: bool = False, dtype=None, backend_name: str | No
         arr = arr.astype(np.int64)       # Python ints: int64 on every platform
     if arr is data:                      # a tensor never aliases the caller's array
         arr = arr.copy()
-    if not isinstance(requires_grad, bool) and type(requires_grad).__name__ != "bool_":
-        raise TypeError(f"md.tensor: requires_grad must be True or False, got {_short(requires_grad)}")
-    return Tensor(arr, requires_grad=bool(requires_grad))
+    return Tensor(arr, requires_grad=validate.flag(requires_grad, "requires_grad", "md.tensor"))
 
 
 def as_tensor(x, like: Tensor | None = None) -> Tensor:
@@ -289,15 +284,8 @@ def _constant(fn, k, x, like):
         t = as_tensor(x, like)
     except (TypeError, ValueError) as exc:        # a ragged list, a device mix-up
         raise TypeError(f"{type(fn).__name__}: input {k}: {exc}") from None
-    if t.dtype.kind not in "biuf":
-        raise TypeError(f"{type(fn).__name__}: input {k} must be real numbers (a Tensor, an array, a list or a "
-                        f"number), got {type(x).__name__} {_short(x)}")
+    validate.numeric(t.data, f"input {k}", type(fn).__name__, given=x)
     return t
-
-
-def _short(x) -> str:
-    text = repr(x)
-    return text if len(text) < 60 else text[:57] + "..."
 
 
 def _check_same_backend(fn, tensors):

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import reprlib
 import operator
 import os
 
@@ -115,12 +116,14 @@ def layer(value, name: str, who: str):
     return value
 
 
-def numeric(a, name: str, who: str):
-    """An array (or Tensor data) of numbers: bool, int or float -- not strings, objects or complex."""
+def numeric(a, name: str, who: str, given=None):
+    """An array (or Tensor data) of numbers: bool, int or float -- not strings, objects or complex.
+    ``given``: what the caller passed before conversion (named in the message instead of ``a``)."""
     kind = getattr(getattr(a, "dtype", None), "kind", None)
     if kind not in ("b", "i", "u", "f"):
-        what = _described(a) if kind is not None else f"{type(a).__name__} {a!r}"
-        raise TypeError(f"{who}: {name} must be real numbers (a Tensor, an array, a list or a number), got {what}")
+        shown = a if given is None else given
+        raise TypeError(f"{who}: {name} must be real numbers (a Tensor, an array, a list or a number), "
+                        f"got {type(shown).__name__} {reprlib.repr(shown)}")
     return a
 
 

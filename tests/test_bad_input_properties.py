@@ -225,8 +225,9 @@ def _saved():
 
 
 @pytest.fixture(autouse=True)
-def _folder(tmp_path_factory):
+def _folder(tmp_path_factory, monkeypatch):
     _TMP.append(str(tmp_path_factory.mktemp("bad")))
+    monkeypatch.chdir(_TMP[-1])          # a fuzzed relative path (md.save(path="abc")) lands here, not in the repo
     yield
     _TMP.pop()
 

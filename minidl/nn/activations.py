@@ -62,7 +62,7 @@ class SigmoidRange(Layer):
         self.low = validate.number(low, "low", "SigmoidRange", finite=True)
         self.high = validate.number(high, "high", "SigmoidRange", finite=True)
         if not self.low < self.high:
-            raise ValueError(f"SigmoidRange: low must be < high, got low={low}, high={high}")
+            raise ValueError(f"SigmoidRange: need low < high, got low={low}, high={high}")
 
     @property
     def name(self):

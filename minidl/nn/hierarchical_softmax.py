@@ -235,12 +235,7 @@ class HierarchicalSoftmax(Layer):
         if t.shape != (h.shape[0],):
             raise ValueError(f"{self.name}: targets of shape {tuple(t.shape)} do not fit h of shape "
                              f"{tuple(h.shape)} (expected ({h.shape[0]},), one word per row of h)")
-        if t.size:
-            lo, hi = int(t.min()), int(t.max())
-            if lo < 0 or hi >= self.vocab_size:
-                bad = lo if lo < 0 else hi
-                raise IndexError(f"{self.name}: target id {bad} is out of range for a vocabulary of "
-                                 f"size {self.vocab_size} (valid ids are 0..{self.vocab_size - 1})")
+        validate.ids(t, self.vocab_size, self.name, "ids", "target id")
         return t
 
     def log_prob(self, h, targets):

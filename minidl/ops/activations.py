@@ -155,7 +155,7 @@ class SigmoidRange(Function):
         low = validate.number(low, "low", "sigmoid_range", finite=True)
         high = validate.number(high, "high", "sigmoid_range", finite=True)
         if not low < high:
-            raise ValueError(f"sigmoid_range: low must be < high, got low={low}, high={high}")
+            raise ValueError(f"sigmoid_range: need low < high, got low={low}, high={high}")
         self.low, self.high = low, high
 
     def forward(self, x):
