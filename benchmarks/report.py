@@ -41,7 +41,15 @@ def load_json(path) -> dict:
     if not isinstance(results, dict) or "rows" not in results:
         raise ValueError(f"{path} is not a benchmark results file (no 'rows'); "
                          "make one with python -m benchmarks run")
+    for i, row in enumerate(results["rows"]):      # an empty or cut row: say which, not a KeyError
+        missing = [k for k in ROW_KEYS if not isinstance(row, dict) or k not in row]
+        if missing:
+            raise ValueError(f"{path}: row {i} lacks {', '.join(missing)} (got {row!r}); every row needs "
+                             f"{', '.join(ROW_KEYS)}: a damaged results file, make a new one with python -m benchmarks run")
     return results
+
+
+ROW_KEYS = ("framework", "model", "size_label", "backend", "status")
 
 
 def flat_row(row: dict) -> dict:

@@ -88,6 +88,17 @@ def write_summary(out: pathlib.Path, results: list[dict]):
     return summary.write_page(pathlib.Path(out), results)
 
 
+def _seed(text):
+    """--seed: NumPy seeds are integers >= 0, so -1 is refused here, not deep inside a lesson."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {value}")
+    return value
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m lessons", description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -109,7 +120,7 @@ def main(argv=None):
         p.add_argument("--quick", action="store_true", help="a seconds-long run on embedded data")
         p.add_argument("--backend", default="numpy", choices=["numpy", "cupy"])
         p.add_argument("--out", default="out")
-        p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--seed", type=_seed, default=0, help="random seed, an integer >= 0 (default 0)")
     args = ap.parse_args(argv)
 
     if args.cmd == "list":

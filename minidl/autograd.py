@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import backend
+from . import backend, validate
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401  (md.no_grad ...)
 from .grad_mode import call_watcher
 
@@ -158,19 +158,23 @@ def tensor(data, requires_grad: bool = False, dtype=None, backend_name: str | No
     """
     if isinstance(data, Tensor):
         data = data.data
-    name = backend_name or backend.get_backend()
+    name = backend.check_name(backend_name) if backend_name is not None else backend.get_backend()
     xp = backend.module(name)
-    arr = backend.to_backend(data, name) if not isinstance(data, (list, tuple, int, float, bool)) \
-        else xp.asarray(data)
+    try:
+        arr = backend.to_backend(data, name) if not isinstance(data, (list, tuple, int, float, bool)) \
+            else xp.asarray(data)
+    except (TypeError, ValueError):               # a ragged list
+        arr = data
+    validate.numeric(arr, "data", "md.tensor", given=data)
     if dtype is not None:
-        arr = arr.astype(dtype, copy=False)
+        arr = arr.astype(backend.numeric_dtype(dtype, "md.tensor"), copy=False)
     elif arr.dtype.kind == "f" and arr.dtype != backend.get_default_dtype():
         arr = arr.astype(backend.get_default_dtype())
     elif arr.dtype.kind in "iu" and isinstance(data, (list, tuple, int)):
         arr = arr.astype(np.int64)       # Python ints: int64 on every platform
     if arr is data:                      # a tensor never aliases the caller's array
         arr = arr.copy()
-    return Tensor(arr, requires_grad=requires_grad)
+    return Tensor(arr, requires_grad=validate.flag(requires_grad, "requires_grad", "md.tensor"))
 
 
 def as_tensor(x, like: Tensor | None = None) -> Tensor:
@@ -220,10 +224,16 @@ class Function:
     """
 
     def __call__(self, *inputs):
+        if self.__dict__.get("_called") or self.__dict__.get("freed"):
+            # its saved arrays and graph links belong to the first call: reusing them would
+            # send the first output's gradient to the second call's inputs
+            raise RuntimeError(f"{type(self).__name__}: this Function object was already called once; a Function "
+                               f"is used once -- make a new one per call: {type(self).__name__}(...)(x)")
+        self._called = True
         tensors = list(inputs)
         if not all(isinstance(x, Tensor) for x in inputs):     # numbers, arrays: constants
             like = next((t for t in inputs if isinstance(t, Tensor)), None)
-            tensors = [as_tensor(x, like) for x in inputs]
+            tensors = [x if isinstance(x, Tensor) else _constant(self, k, x, like) for k, x in enumerate(inputs)]
         _check_same_backend(self, tensors)
         # Known before forward, so backward can skip gradients nobody asked for
         # (dL/dx of the input batch is a whole wasted matmul in a Dense layer).
@@ -231,9 +241,21 @@ class Function:
         self.needs_input_grad = tuple(t.requires_grad and recording for t in tensors)
         watcher = call_watcher()           # None, unless a tracer watches (md.scan(..., replay=True))
         settings = dict(self.__dict__) if watcher is not None else None
-        outs = self.forward(*[t.data for t in tensors])
+        try:
+            outs = self.forward(*[t.data for t in tensors])
+        except ValueError as exc:
+            # NumPy's "operands could not be broadcast together" names no input: say which
+            if not str(exc).startswith("operands could not be broadcast"):
+                raise
+            shapes = ", ".join(f"input {k} of shape {tuple(t.shape)}" for k, t in enumerate(tensors))
+            raise ValueError(f"{type(self).__name__}: the inputs do not broadcast together ({shapes})") from None
         multi = isinstance(outs, tuple)
         outs = outs if multi else (outs,)
+        for k, o in enumerate(outs):
+            if not (hasattr(o, "dtype") and hasattr(o, "shape")):
+                raise TypeError(f"{type(self).__name__}.forward returned {type(o).__name__} {o!r} as output {k}; "
+                                "forward must return backend arrays (or a tuple of them): wrap a number "
+                                "as xp.asarray(value, dtype=x.dtype)")
         needs = any(self.needs_input_grad)
         results = tuple(Tensor(o, requires_grad=needs and o.dtype.kind == "f") for o in outs)
         if needs:
@@ -254,6 +276,16 @@ class Function:
 
     def __repr__(self):
         return f"<{type(self).__name__}>"
+
+
+def _constant(fn, k, x, like):
+    """Input ``k`` of ``fn`` given as a number, list or array: a constant Tensor of real numbers."""
+    try:
+        t = as_tensor(x, like)
+    except (TypeError, ValueError) as exc:        # a ragged list, a device mix-up
+        raise TypeError(f"{type(fn).__name__}: input {k}: {exc}") from None
+    validate.numeric(t.data, f"input {k}", type(fn).__name__, given=x)
+    return t
 
 
 def _check_same_backend(fn, tensors):

@@ -94,7 +94,7 @@ def use(name: str) -> None:
 
 def check_name(name) -> str:
     """``name`` if it is a backend minidl knows; otherwise a ValueError listing the valid ones."""
-    if name not in BACKENDS:
+    if not isinstance(name, str) or name not in BACKENDS:
         raise ValueError(f"unknown backend {name!r}; the backends are {', '.join(map(repr, BACKENDS))}")
     return name
 
@@ -173,9 +173,21 @@ def get_default_dtype():
 
 
 def _floating(dtype):
-    dt = np.dtype(dtype)
+    dt = numeric_dtype(dtype, "set_default_dtype")
     if dt.kind != "f":
-        raise ValueError(f"the default dtype must be floating, got {dt}")
+        raise ValueError(f"set_default_dtype: the default dtype must be floating, got {dt}")
+    return dt
+
+
+def numeric_dtype(dtype, who: str):
+    """``dtype`` as a NumPy dtype of real numbers (bool, int, float), or a TypeError naming it."""
+    try:
+        dt = np.dtype(dtype) if dtype is not None else None
+    except (TypeError, ValueError, SyntaxError):       # np.dtype parses strings: "0:" is a SyntaxError
+        dt = None
+    if dt is None or dt.kind not in "biuf":
+        raise TypeError(f"{who}: dtype must be a real number type such as 'float32', 'float64' or 'int64', "
+                        f"got {dtype!r}")
     return dt
 
 
@@ -258,6 +270,8 @@ def scatter_add_rows(n_rows: int, ids, rows, out=None):
 # ----------------------------------------------------------------------------- random numbers
 def seed(n: int) -> None:
     """Seed every RNG minidl uses (host init/shuffles and the device RNG)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"md.seed: n must be an integer >= 0 (a NumPy seed), got {n!r}")
     _state["seed"] = int(n)
     _state["host_rng"] = np.random.default_rng(int(n))
     _state["device_rng"] = {}

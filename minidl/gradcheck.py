@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import backend
+from . import backend, validate
 from .autograd import GradShapeError, Tensor, no_grad
 from .gradcheck_hints import GENERIC_HINT, structured_hint as _structured_hint
 
@@ -189,8 +189,20 @@ def gradcheck(f, *inputs, params=None, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0,
     Returns a ``GradcheckReport`` (truthy on success).  The original parameter
     dtypes are restored afterwards.
     """
+    validate.function(f, "f", "gradcheck")
+    eps = validate.positive_number(eps, "eps", "gradcheck")
+    atol = validate.number(atol, "atol", "gradcheck", lo=0)
+    rtol = validate.number(rtol, "rtol", "gradcheck", lo=0)
     xs = []
-    for x in inputs:
+    for k, x in enumerate(inputs):
+        if not isinstance(x, Tensor):
+            try:
+                x = np.asarray(x) if backend.xp_of(x) is np else x
+            except (TypeError, ValueError):
+                x = None
+            if x is None or getattr(x, "dtype", np.dtype(object)).kind not in "biuf":
+                raise TypeError(f"gradcheck: input {k} must be a Tensor or an array of real numbers, "
+                                f"got {type(inputs[k]).__name__} {inputs[k]!r}")
         if isinstance(x, Tensor) and x.dtype.kind != "f":
             xs.append(x)
         elif isinstance(x, Tensor):
@@ -215,6 +227,11 @@ def gradcheck(f, *inputs, params=None, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0,
                 p.data, p.requires_grad = _f64_copy(p.data), True
             targets = [(f"input {i}", t) for i, t in enumerate(xs) if t.requires_grad]
             targets += [(n if n.startswith("param") else f"param {n}", p) for n, p in named]
+            if not targets:          # "passed" with nothing checked would be a lie
+                kinds = ", ".join(f"input {i}: {t.dtype}" for i, t in enumerate(xs)) or "no inputs"
+                why = "check_inputs=False" if not check_inputs else "integer inputs are passed through, not checked"
+                raise ValueError(f"gradcheck: nothing to check: no floating input and no parameter ({kinds}; "
+                                 f"{why}); give a floating input, a Layer, or params=[...]")
             entries = _check(f, xs, targets, eps, atol, rtol, seed, dodge_kinks, structured=True)
             by_output = _check_each_output(f, xs, targets, entries, eps, atol, rtol, seed, dodge_kinks)
             if any(ok for _, _, ok, _ in by_output):     # the per-output verdict says more

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from . import backend
+from . import backend, validate
 from .autograd import array_of
 
 
@@ -34,7 +34,7 @@ def accuracy(scores, targets) -> float:
 
 def masked_accuracy(scores, targets, mask) -> float:
     correct, xp = _correct(scores, targets, "masked_accuracy")
-    m = xp.asarray(array_of(mask))
+    m = validate.mask(xp.asarray(array_of(mask)), "masked_accuracy")
     if m.shape != correct.shape:
         raise ValueError(f"masked_accuracy: mask of shape {tuple(m.shape)} does not match targets of "
                          f"shape {tuple(correct.shape)}")

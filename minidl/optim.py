@@ -46,8 +46,8 @@ import math
 
 import numpy as np
 
-from . import backend
-from .autograd import no_grad
+from . import backend, validate
+from .autograd import Tensor, no_grad
 
 
 def _is_layer(obj):
@@ -58,20 +58,25 @@ class Optimizer:
     """Base class: holds the parameters (or the layer that owns them) and per-parameter state."""
 
     def __init__(self, params, lr: float):
-        if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
-            raise ValueError(f"{type(self).__name__}: the learning rate must be a positive finite "
-                             f"number, got {lr!r}")
-        self.lr = float(lr)
+        self.lr = validate.positive_number(lr, "lr (the learning rate)", type(self).__name__)
         self.state = {}               # Parameter -> dict of arrays (hashed by identity)
         if _is_layer(params):
             self._layer, self._params = params, None
         else:
             self._layer = None
+            if isinstance(params, (str, bytes)) or not hasattr(params, "__iter__"):
+                raise TypeError(f"{type(self).__name__}: params must be a Layer or a list of Parameters, got "
+                                f"{type(params).__name__} {params!r}")
+            params = list(params)
+            bad = next((p for p in params if not (isinstance(p, Tensor) and p.dtype.kind == "f")), None)
+            if bad is not None:
+                raise TypeError(f"{type(self).__name__}: params must hold floating Parameters (Tensors), got "
+                                f"{type(bad).__name__} {bad!r}")
             unique = {id(p): p for p in params}          # a tied parameter is updated once
             self._params = list(unique.values())
             if not self._params:
                 raise ValueError(
-                    f"{type(self).__name__} got an empty parameter list. If the model builds its "
+                    f"{type(self).__name__}: params is an empty parameter list. If the model builds its "
                     "weights lazily (e.g. Dense(32) learns n_in at its first call), either pass "
                     "the layer itself -- optim." + type(self).__name__ + "(model, ...) re-reads "
                     "model.parameters() at every step -- or call the model once on an example "
@@ -94,14 +99,31 @@ class Optimizer:
             p.grad = None
 
     def step(self):
+        """Update every parameter that has a gradient -- or none at all: a NaN or inf gradient
+        raises ``NonFiniteGradientError`` naming the parameter, before any weight or state moves."""
+        params = [p for p in self.parameters() if p.grad is not None]
+        self._refuse_non_finite(params)
         with no_grad():
-            for p in self.parameters():
-                if p.grad is None:
-                    continue
+            for p in params:
                 if hasattr(p.grad, "apply_update"):      # row-sparse (a speed switch): it updates its rows
                     p.grad.apply_update(self, p)
                 else:
                     self._update(p, p.grad)
+
+    def _refuse_non_finite(self, params):
+        """One check per step, one host sync: the sum of every gradient's sum is finite unless some
+        entry is NaN or inf (or the sum overflowed, float16: then each gradient is looked at)."""
+        if not params:
+            return
+        xp = backend.xp_of(params[0].data)
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is looked at below, not warned about
+            sums = [p.grad.sum() for p in params]         # one reduction each, no temporaries
+        if math.isfinite(float(xp.stack(sums).astype(np.float64).sum() if len(sums) > 1 else sums[0])):
+            return
+        names = {id(p): n for n, p in self._layer.named_parameters()} if self._layer is not None else {}
+        bad = [_label(names.get(id(p)), p) for p in params if not bool(xp.isfinite(getattr(p.grad, "rows", p.grad)).all())]
+        if bad:
+            raise NonFiniteGradientError(None, bad, who=f"{type(self).__name__}.step")
 
     def _buffer(self, p, key):
         """State array ``key`` of parameter p: zeros at first use, always on p's backend."""
@@ -123,9 +145,8 @@ class Optimizer:
 class SGD(Optimizer):
     def __init__(self, params, lr: float, momentum: float = 0.0, weight_decay: float = 0.0):
         super().__init__(params, lr)
-        if not 0 <= momentum < 1:
-            raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum}")
-        self.momentum, self.weight_decay = float(momentum), float(weight_decay)
+        self.momentum = validate.number(momentum, "momentum", "SGD", lo=0, hi=1, hi_open=True)
+        self.weight_decay = validate.number(weight_decay, "weight_decay", "SGD", lo=0)
 
     def _update(self, p, g):
         if self.weight_decay:
@@ -146,11 +167,12 @@ class Adam(Optimizer):
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0):
         super().__init__(params, lr)
-        b1, b2 = betas
-        if not (0 <= b1 < 1 and 0 <= b2 < 1):
-            raise ValueError(f"Adam: betas must be in [0, 1), got {betas}")
-        self.b1, self.b2, self.eps = float(b1), float(b2), float(eps)
-        self.weight_decay = float(weight_decay)
+        who = type(self).__name__
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise TypeError(f"{who}: betas must be a pair (b1, b2), got {betas!r}")
+        self.b1, self.b2 = (validate.number(b, "betas", who, lo=0, hi=1, hi_open=True) for b in betas)
+        self.eps = validate.number(eps, "eps", who, lo=0, lo_open=True)
+        self.weight_decay = validate.number(weight_decay, "weight_decay", who, lo=0)
 
     def _update(self, p, g):
         if self.weight_decay:
@@ -175,13 +197,23 @@ class Adam(Optimizer):
         p.data -= self.lr * m_hat / (xp.sqrt(v_hat) + self.eps)
 
 
+def _label(dotted, p):
+    """How an error names a parameter: its dotted name in the model and its own (``0.W (Dense.W)``)."""
+    own = getattr(p, "name", None)
+    if dotted and own and dotted != own:
+        return f"{dotted} ({own})"
+    return dotted or own or f"a parameter of shape {tuple(p.shape)}"
+
+
 class NonFiniteGradientError(FloatingPointError):
     """A gradient holds NaN or inf; ``.params`` names the parameters whose gradient does."""
-    def __init__(self, norm, params, step=None):
+    def __init__(self, norm, params, step=None, who=None):
         self.norm, self.params, self.step = norm, params, step
         where = "" if step is None else f" at step {step}"
-        super().__init__(f"the gradient norm is {norm}{where}: non-finite gradient in {', '.join(params)}. "
-                         "The parameters were left untouched. Usual causes: sqrt or log at 0, a division "
+        head = (f"{who}: the gradient holds NaN or inf{where}" if who is not None
+                else f"the gradient norm is {norm}{where}")
+        super().__init__(f"{head}: non-finite gradient in {', '.join(params)}. The parameters (and the "
+                         "optimizer's state) were left untouched. Usual causes: sqrt or log at 0, a division "
                          "by zero, or overflow in a hand-written op.")
 
 
@@ -193,8 +225,16 @@ def clip_grad_norm(params, max_norm: float) -> float:
     A NaN or infinite norm raises ``NonFiniteGradientError`` naming the culprits,
     with every gradient left as it was (clipping cannot rescue it).
     """
+    max_norm = validate.positive_number(max_norm, "max_norm", "clip_grad_norm", allow_inf=True)
     if _is_layer(params):
         params = params.parameters()
+    elif isinstance(params, (str, bytes)) or not hasattr(params, "__iter__"):
+        raise TypeError(f"clip_grad_norm: params must be a Layer or a list of Parameters, got "
+                        f"{type(params).__name__} {params!r}")
+    params = list(params)
+    if not all(isinstance(p, Tensor) for p in params):
+        raise TypeError("clip_grad_norm: params must hold Parameters (Tensors), got "
+                        f"{next(type(p).__name__ for p in params if not isinstance(p, Tensor))}")
     with_grad = [p for p in params if p.grad is not None]
     if not with_grad:
         return 0.0
@@ -238,7 +278,7 @@ class AdamW(Adam):
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.01):
         super().__init__(params, lr, betas, eps, weight_decay=0.0)
-        self.decoupled_wd = float(weight_decay)
+        self.decoupled_wd = validate.number(weight_decay, "weight_decay", "AdamW", lo=0)
 
     def _update(self, p, g):
         if self.decoupled_wd:
@@ -267,10 +307,9 @@ class Adagrad(Optimizer):
     def __init__(self, params, lr: float = 0.01, initial_accumulator_value: float = 0.0,
                  eps: float = 1e-10, weight_decay: float = 0.0):
         super().__init__(params, lr)
-        if initial_accumulator_value < 0:
-            raise ValueError(f"Adagrad: initial_accumulator_value must be >= 0, got {initial_accumulator_value}")
-        self.initial, self.eps = float(initial_accumulator_value), float(eps)
-        self.weight_decay = float(weight_decay)
+        self.initial = validate.number(initial_accumulator_value, "initial_accumulator_value", "Adagrad", lo=0)
+        self.eps = validate.number(eps, "eps", "Adagrad", lo=0, lo_open=True)
+        self.weight_decay = validate.number(weight_decay, "weight_decay", "Adagrad", lo=0)
 
     def _update(self, p, g):
         if self.weight_decay:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+from . import validate
+
 
 def _cos_anneal(start, end, pos):
     """From ``start`` (pos = 0) to ``end`` (pos = 1) along half a cosine: flat at both ends."""
@@ -26,8 +28,17 @@ def one_cycle(t: int, total_steps: int, max_lr: float, pct_start: float = 0.25, 
     as a regulariser); the long annealed tail settles into a minimum.  Momentum
     moves the other way, so the total step size stays tame at the peak.
     """
-    if not 0 <= t < total_steps:
-        raise ValueError(f"one_cycle: step {t} is outside the schedule's {total_steps} steps")
+    total_steps = validate.positive_int(total_steps, "total_steps", "one_cycle")
+    t = validate.non_negative_int(t, "t (the step)", "one_cycle")
+    if t >= total_steps:
+        raise ValueError(f"one_cycle: step t = {t} is outside the schedule's total_steps = {total_steps} steps")
+    max_lr = validate.positive_number(max_lr, "max_lr", "one_cycle")
+    pct_start = validate.number(pct_start, "pct_start", "one_cycle", lo=0, hi=1)
+    div = validate.positive_number(div, "div", "one_cycle")
+    div_final = validate.positive_number(div_final, "div_final", "one_cycle")
+    if not isinstance(moms, (tuple, list)) or len(moms) != 3:
+        raise TypeError(f"one_cycle: moms must be three momenta (start, peak, end), got {moms!r}")
+    moms = [validate.number(m, "moms", "one_cycle", lo=0, hi=1) for m in moms]
     peak = int(round(pct_start * (total_steps - 1)))
     if t <= peak:
         pos = t / peak if peak else 1.0
@@ -50,10 +61,9 @@ class OneCycle:
     """
     def __init__(self, optimizer, max_lr: float, total_steps: int, pct_start: float = 0.25,
                  div: float = 25.0, div_final: float = 1e5, moms=(0.95, 0.85, 0.95)):
-        if total_steps < 1:
-            raise ValueError(f"OneCycle: total_steps must be at least 1, got {total_steps}")
-        if not 0 <= pct_start <= 1:
-            raise ValueError(f"OneCycle: pct_start must be in [0, 1], got {pct_start}")
+        total_steps = validate.positive_int(total_steps, "total_steps", "OneCycle")
+        pct_start = validate.number(pct_start, "pct_start", "OneCycle", lo=0, hi=1)
+        one_cycle(0, total_steps, max_lr, pct_start, div, div_final, moms)      # checks the other settings
         self.optimizer, self.total_steps = optimizer, int(total_steps)
         self.settings = dict(max_lr=float(max_lr), pct_start=pct_start, div=div, div_final=div_final,
                              moms=tuple(moms))

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 
-from . import metrics as M
+from . import metrics as M, validate
 from .autograd import Tensor, no_grad, tensor, array_of
 from .optim import NonFiniteGradientError, clip_grad_norm
 
@@ -188,6 +188,10 @@ def fit(model, loss_fn, optimizer, train_batches, epochs: int = 1, val_batches=N
     returning True stops training early.  ``progress=False`` hides the tqdm bar
     and the per-epoch line.
     """
+    if clip is not None:                    # clip=0 would zero every gradient: nothing would ever move
+        clip = validate.positive_number(clip, "clip (the largest gradient norm allowed, or None)", "fit",
+                                        allow_inf=True)
+    epochs = validate.positive_int(epochs, "epochs", "fit")
     fns = _resolve_metrics(metrics)
     next_train = _epoch_iterable(train_batches, epochs, "train_batches")
     history, step, last_finite = History(), 0, None

@@ -9,19 +9,30 @@ derivatives), and returns the gradients.  The caller's tensors are untouched.
 """
 from __future__ import annotations
 
-from . import backend
+from . import backend, validate
 from .autograd import Tensor, enable_grad, tensor
 
 
 def _grad_fn(f, argnums, with_value):
-    single = isinstance(argnums, int)
-    nums = (argnums,) if single else tuple(argnums)
+    who = "md.value_and_grad" if with_value else "md.grad"
+    validate.function(f, "f", who)
+    single = not isinstance(argnums, (tuple, list))
+    nums = tuple(validate.non_negative_int(i, "argnums", who) for i in ((argnums,) if single else argnums))
+    if not nums:
+        raise ValueError(f"{who}: argnums must name at least one argument to differentiate, got {argnums!r}")
 
     def wrapped(*args):
         args = list(args)
         for i in nums:
+            if i >= len(args):
+                raise IndexError(f"{who}: argnums {i} asks for argument {i}, but f was given {len(args)}")
             a = args[i]
-            data = a.data if isinstance(a, Tensor) else tensor(a).data
+            try:
+                data = a.data if isinstance(a, Tensor) else tensor(a).data
+            except TypeError as exc:
+                raise TypeError(f"{who}: argument {i} (argnums) must be a Tensor or an array of numbers ({exc})") from None
+            if data.dtype.kind != "f":
+                raise TypeError(f"{who}: argument {i} (argnums) must be floating to have a gradient, got {data.dtype}")
             args[i] = Tensor(data, requires_grad=True)
         with enable_grad():                       # md.grad works even inside no_grad
             value = f(*args)

@@ -47,7 +47,7 @@ def test_file_is_a_plain_npz_with_json_metadata(tmp_path):
     with np.load(path, allow_pickle=False) as z:
         assert set(z.files) == {"p0", "p1", "p2", "__minidl_meta__"}
         meta = json.loads(z["__minidl_meta__"].tobytes().decode())
-    assert meta["format"] == "minidl-checkpoint" and meta["version"] == 2
+    assert meta["format"] == "minidl-checkpoint" and meta["version"] == 3 and meta["buffers"] == []
     assert meta["params"][0] == {"name": "0.W", "key": "p0", "shape": [20, 4], "dtype": "float32"}
 
 
@@ -162,7 +162,7 @@ def test_wrong_version(tmp_path):
     path = tmp_path / "m.npz"
     arrays = _snapshot(_model())
     _write_npz(path, _meta_for(arrays, version=99), **arrays)
-    refuses(_model(), path, "format version 99, but this minidl reads versions 1, 2")
+    refuses(_model(), path, "format version 99, but this minidl reads versions 1, 2, 3")
 
 
 def test_object_array_is_refused_and_never_unpickled(tmp_path, monkeypatch):

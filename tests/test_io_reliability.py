@@ -3,6 +3,9 @@ import io
 import json
 import keyword
 import os
+import subprocess
+import sys
+import time
 import zipfile
 
 import numpy as np
@@ -59,15 +62,25 @@ def test_a_parameter_may_not_take_a_name_that_would_break_the_layer(name, why):
     layer.forward_note = "a plain attribute may still be anything"
 
 
-def test_a_killed_save_leaves_a_temporary_that_the_next_save_removes(tmp_path):
+def test_a_killed_save_leaves_a_temporary_that_the_next_save_removes_once_provably_dead(tmp_path):
+    from minidl import atomic_file
     path = tmp_path / "m.npz"
-    stale = tmp_path / ".m.npz.abc123.tmp"
-    stale.write_bytes(b"\0" * 1000)                 # what a SIGKILL mid-write leaves behind
-    other = tmp_path / ".other.npz.x.tmp"           # another target's temporary is not ours to remove
-    other.write_bytes(b"x")
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()                                      # a writer that was killed: its pid no longer exists
+    old = time.time() - 2 * atomic_file.STALE_AFTER
+    dead = tmp_path / f".m.npz.{atomic_file._HOST}.{gone.pid}.abcd1234.tmp"
+    fresh_dead = tmp_path / f".m.npz.{atomic_file._HOST}.{gone.pid}.ffff0000.tmp"   # idle too briefly
+    alive = tmp_path / f".m.npz.{atomic_file._HOST}.{os.getppid()}.00001111.tmp"  # its writer is running
+    elsewhere = tmp_path / f".m.npz.another-host.{gone.pid}.22223333.tmp"          # cannot be proven dead
+    legacy = tmp_path / ".m.npz.abc123.tmp"          # an older minidl's name: removed after a day
+    other = tmp_path / ".other.npz.x.tmp"            # another target's temporary is not ours to remove
+    for f in (dead, fresh_dead, alive, elsewhere, legacy, other):
+        f.write_bytes(b"\0" * 100)
+    for f in (dead, alive, elsewhere):
+        os.utime(f, (old, old))
+    os.utime(legacy, (old - atomic_file.LEGACY_STALE_AFTER,) * 2)
     md.save(nn.Serial(nn.Dense(2, n_in=3)), path)
-    assert not stale.exists() and other.exists()
-    assert sorted(os.listdir(tmp_path)) == sorted([".other.npz.x.tmp", "m.npz"])
+    assert sorted(os.listdir(tmp_path)) == sorted(f.name for f in (fresh_dead, alive, elsewhere, other, path))
 
 
 def test_saving_into_a_missing_folder_names_the_target(tmp_path):
@@ -103,7 +116,8 @@ def test_a_forged_huge_header_is_refused_before_allocating(tmp_path):
     np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False,
                                                   "shape": (10**6, 10**6)})
     model, bad, _ = _checkpoint_with(tmp_path, "p0.npy", b"\x93NUMPY\x01\x00" + header.getvalue()[8:] + b"\0" * 64)
-    with pytest.raises(md.CheckpointError, match=r"declares float32\(1000000, 1000000\).*refused before allocating"):
+    with pytest.raises(md.CheckpointError, match=r"declares float32\(1000000, 1000000\) but the metadata says "
+                                                 r"float32\(3, 2\)"):
         md.load(model, bad)
 
 

@@ -101,7 +101,7 @@ def test_clip_grad_norm_refuses_a_nan_norm():
 
 @pytest.mark.parametrize("lr", [float("nan"), float("inf"), -1.0, 0.0])
 def test_bad_learning_rates_are_refused(lr):
-    with pytest.raises(ValueError, match="learning rate must be a positive finite number"):
+    with pytest.raises(ValueError, match=r"SGD: lr \(the learning rate\) must be a positive finite number"):
         optim.SGD([nn.parameter(np.ones(2))], lr=lr)
 
 

@@ -43,7 +43,9 @@ def ngram_widths(ngrams):
         if ngrams < 1:
             raise ValueError(f"ngrams must be >= 1, got {ngrams}")
         return tuple(range(1, int(ngrams) + 1))
-    widths = tuple(int(n) for n in ngrams)
+    ok = isinstance(ngrams, (tuple, list)) and all(isinstance(n, (int, np.integer)) and not isinstance(n, bool)
+                                                   for n in ngrams)
+    widths = tuple(int(n) for n in ngrams) if ok else ()
     if not widths or min(widths) < 1:
         raise ValueError(f"ngrams must be None, an int >= 1 or a tuple of ints >= 1, got {ngrams!r}")
     return widths

@@ -34,13 +34,17 @@ import math
 
 import numpy as np
 
-from .. import backend
+from .. import backend, validate
 
 
-def _as_stream(ids):
-    ids = np.asarray(ids)
-    if ids.ndim != 1:
-        raise ValueError(f"ids must be one 1-D stream of token ids, got shape {ids.shape}")
+def _as_stream(ids, who="lm_stream_rows"):
+    try:
+        ids = np.asarray(backend.asnumpy(getattr(ids, "data", ids)) if hasattr(ids, "requires_grad") else ids)
+    except (TypeError, ValueError):
+        ids = np.asarray(None)
+    if ids.ndim != 1 or ids.dtype.kind not in "iu":
+        raise ValueError(f"{who}: ids must be one 1-D stream of integer token ids, got "
+                         f"{ids.dtype} of shape {ids.shape}")
     return ids.astype(np.int64, copy=False)
 
 
@@ -51,8 +55,7 @@ def lm_stream_rows(ids, batch_size):
     the original stream.  Up to batch_size trailing ids are dropped.
     """
     ids = _as_stream(ids)
-    if int(batch_size) < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    batch_size = validate.positive_int(batch_size, "batch_size", "lm_stream_rows")
     row_len = (len(ids) - 1) // batch_size
     if row_len < 1:
         raise ValueError(f"a stream of {len(ids)} ids is too short for batch_size={batch_size} "
@@ -63,7 +66,9 @@ def lm_stream_rows(ids, batch_size):
 
 def lm_stream_num_batches(ids, batch_size, seq_len, drop_last=False):
     """How many batches ``lm_stream_batches`` yields (for progress bars)."""
-    row_len = (len(ids) - 1) // batch_size
+    batch_size = validate.positive_int(batch_size, "batch_size", "lm_stream_num_batches")
+    seq_len = validate.positive_int(seq_len, "seq_len", "lm_stream_num_batches")
+    row_len = (len(_as_stream(ids, "lm_stream_num_batches")) - 1) // batch_size
     return row_len // seq_len if drop_last else math.ceil(row_len / seq_len)
 
 
@@ -72,9 +77,9 @@ def lm_stream_batches(ids, batch_size, seq_len, drop_last=False):
 
     Batch k+1's row r starts exactly where batch k's row r ended.
     """
-    if int(seq_len) < 1:
-        raise ValueError(f"seq_len must be >= 1, got {seq_len}")
-    X, Y = lm_stream_rows(ids, batch_size)
+    seq_len = validate.positive_int(seq_len, "seq_len", "lm_stream_batches")
+    drop_last = validate.flag(drop_last, "drop_last", "lm_stream_batches")
+    X, Y = lm_stream_rows(_as_stream(ids, "lm_stream_batches"), batch_size)
     for t in range(0, X.shape[1], seq_len):
         if drop_last and t + seq_len > X.shape[1]:
             return
@@ -88,9 +93,10 @@ def lm_random_windows(ids, batch_size, seq_len, n_batches, seed=None):
     and is x = ids[s : s+seq_len], y = ids[s+1 : s+seq_len+1].
     seed: an int for a private RNG; None uses ``md.seed``'s host RNG.
     """
-    ids = _as_stream(ids)
-    if int(seq_len) < 1 or int(batch_size) < 1:
-        raise ValueError(f"batch_size and seq_len must be >= 1, got {batch_size} and {seq_len}")
+    ids = _as_stream(ids, "lm_random_windows")
+    seq_len = validate.positive_int(seq_len, "seq_len", "lm_random_windows")
+    batch_size = validate.positive_int(batch_size, "batch_size", "lm_random_windows")
+    n_batches = validate.non_negative_int(n_batches, "n_batches", "lm_random_windows")
     n_starts = len(ids) - seq_len
     if n_starts < 1:
         raise ValueError(f"a stream of {len(ids)} ids is too short for seq_len={seq_len} "

@@ -38,6 +38,7 @@ import math
 import numpy as np
 
 from .. import backend
+from .. import validate
 from ..validate import positive_int
 from .padding import pad_sequences
 
@@ -54,10 +55,14 @@ def _epoch_rng(own):
 
 def _as_host_array(a, i):
     try:
-        return backend.asnumpy(a)
+        out = backend.asnumpy(a)
     except ValueError as exc:          # NumPy refuses ragged lists
-        raise ValueError(f"array {i} is ragged ({exc}); pad it with pad_sequences, "
+        raise ValueError(f"DataLoader: array {i} is ragged ({exc}); pad it with pad_sequences, "
                          f"or use bucket_batches for variable-length sequences") from None
+    if out.ndim == 0 or out.dtype.kind not in "biuf":
+        raise TypeError(f"DataLoader: array {i} must be an array of numbers with a batch axis (N, ...), got "
+                        f"{type(a).__name__} {a!r}")
+    return out
 
 
 def _to_tensor(array):
@@ -86,8 +91,10 @@ class DataLoader:
             raise ValueError(f"all arrays must have the same length along axis 0, got lengths {sizes}")
         self.n = sizes[0]
         self.batch_size = int(batch_size)
-        self.shuffle = shuffle
-        self.drop_last = drop_last
+        self.shuffle = validate.flag(shuffle, "shuffle", "DataLoader")
+        self.drop_last = validate.flag(drop_last, "drop_last", "DataLoader")
+        if seed is not None:
+            validate.non_negative_int(seed, "seed", "DataLoader")
         self._rng = _make_rng(seed)
 
     def __len__(self):
@@ -132,6 +139,10 @@ def _bucket_plan(lengths, batch_size, shuffle, rng, pool_batches, drop_last):
 def _check_bucket_args(seqs, labels, batch_size, pool_batches):
     positive_int(batch_size, "batch_size", "bucket_batches")
     positive_int(pool_batches, "pool_batches", "bucket_batches")
+    if isinstance(seqs, (str, bytes)) or not hasattr(seqs, "__len__"):
+        raise TypeError(f"bucket_batches: seqs must be a list of sequences of ids, got {type(seqs).__name__} {seqs!r}")
+    if not all(isinstance(s, (list, tuple)) or getattr(s, "ndim", 0) == 1 for s in seqs):
+        raise TypeError("bucket_batches: seqs must be a list of sequences of ids (lists or 1-D arrays)")
     if labels is not None and len(labels) != len(seqs):
         raise ValueError(f"seqs and labels must have the same length, got {len(seqs)} and {len(labels)}")
     return np.array([len(s) for s in seqs], dtype=np.int64)

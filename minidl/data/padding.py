@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import backend, validate
+
 PAD_ID = 0
 UNK_ID = 1
 
@@ -45,18 +47,17 @@ def pad_sequences(seqs, maxlen=None, value=0, padding="post", truncating="post",
     with post-padding, position t holds the t-th real token of every row, which
     is what a left-to-right RNN and a language-model loss expect.
     """
-    if padding not in ("post", "pre"):
-        raise ValueError(f"padding must be 'post' or 'pre', got {padding!r}")
-    if truncating not in ("post", "pre"):
-        raise ValueError(f"truncating must be 'post' or 'pre', got {truncating!r}")
-    seqs = [np.asarray(s) for s in seqs]
-    for i, s in enumerate(seqs):
-        if s.ndim != 1:
-            raise ValueError(f"sequence {i} must be 1-D, got shape {s.shape}")
+    who = "pad_sequences"
+    validate.choice(padding, ("post", "pre"), "padding", who)
+    validate.choice(truncating, ("post", "pre"), "truncating", who)
+    validate.number(value, "value", who)
+    dtype = backend.numeric_dtype(dtype, who)
+    if isinstance(seqs, (str, bytes)) or not hasattr(seqs, "__iter__"):
+        raise TypeError(f"{who}: seqs must be a list of sequences of ids, got {type(seqs).__name__} {seqs!r}")
+    seqs = [_sequence(s, i) for i, s in enumerate(seqs)]
     if maxlen is None:
         maxlen = max((len(s) for s in seqs), default=0)
-    if maxlen < 0:
-        raise ValueError(f"maxlen must be >= 0, got {maxlen}")
+    maxlen = validate.non_negative_int(maxlen, "maxlen", who)
 
     out = np.full((len(seqs), maxlen), value, dtype=dtype)
     if maxlen == 0:
@@ -68,6 +69,28 @@ def pad_sequences(seqs, maxlen=None, value=0, padding="post", truncating="post",
         else:
             out[i, maxlen - len(s):] = s
     return out
+
+
+def _sequence(s, i):
+    """Sequence ``i`` of ``seqs`` as a 1-D array of numbers."""
+    try:
+        a = np.asarray(s)
+    except (TypeError, ValueError):
+        a = None
+    if a is None or a.dtype.kind not in "biuf" or a.ndim != 1:
+        raise ValueError(f"pad_sequences: seqs[{i}] must be a 1-D sequence of ids, got {s!r}")
+    return a
+
+
+def _ids_array(ids, who):
+    """``ids`` (a Tensor, an array or a nested list) as an array of numbers."""
+    ids = _array_of(ids)
+    if not hasattr(ids, "shape"):
+        try:
+            ids = np.asarray(ids)
+        except (TypeError, ValueError):
+            ids = np.asarray(None)
+    return validate.numeric(ids, "ids", who)
 
 
 def _array_of(ids):
@@ -83,9 +106,8 @@ def padding_mask(ids, pad_id=PAD_ID):
     ids: integer array (N, T) (NumPy, CuPy, or a minidl Tensor).
     Returns a boolean array of the same shape, on the same device as ``ids``.
     """
-    ids = _array_of(ids)
-    if not hasattr(ids, "shape"):
-        ids = np.asarray(ids)
+    ids = _ids_array(ids, "padding_mask")
+    validate.number(pad_id, "pad_id", "padding_mask")
     return ids != pad_id
 
 
@@ -95,14 +117,22 @@ def sequence_mask(lengths, maxlen=None):
     lengths: (N,) non-negative ints; maxlen: T, default ``max(lengths)``.
     The mask of a post-padded batch built from its row lengths.
     """
-    lengths = np.asarray(lengths)
-    if lengths.ndim != 1:
-        raise ValueError(f"lengths must be 1-D, got shape {lengths.shape}")
+    try:
+        lengths = np.asarray(lengths)
+    except (TypeError, ValueError):
+        lengths = np.asarray(None)
+    if lengths.dtype.kind not in "iu" or lengths.ndim != 1:
+        raise ValueError(f"sequence_mask: lengths must be a 1-D array of integers, got {lengths!r}")
+    validate.in_range(lengths, 0, None, "sequence_mask", "lengths")
     if maxlen is None:
         maxlen = int(lengths.max()) if lengths.size else 0
+    maxlen = validate.non_negative_int(maxlen, "maxlen", "sequence_mask")
     return np.arange(maxlen)[None, :] < lengths[:, None]
 
 
 def sequence_lengths(ids, pad_id=PAD_ID):
     """Number of non-pad tokens in each row of ``ids`` (N, T) -> (N,) int64 (same device)."""
+    ids = _ids_array(ids, "sequence_lengths")
+    if ids.ndim != 2:
+        raise ValueError(f"sequence_lengths: ids must be 2-D (N, T), got shape {tuple(ids.shape)}")
     return padding_mask(ids, pad_id).sum(axis=1).astype("int64")

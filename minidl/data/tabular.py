@@ -20,7 +20,9 @@ The three steps, in order:
    0 -- never an error, because new stores, new countries and typos do turn up
    at prediction time, and the model has one learned vector for "unknown".
    (Unlike text, a table has no padding, so id 0 is the unknown level, as in
-   fastai; values are compared as strings, so 3 and "3" are the same level.)
+   fastai; values are compared as strings, so 3 and "3" are the same level,
+   and numbers in one canonical form, so 3, 3.0 and "3.0" are too: pandas
+   turns an integer column with a gap into floats.)
 2. **Fill missing.**  A missing continuous value becomes the training median,
    and when the column had missing values in training a categorical flag
    column ``<name>_na`` (levels "False"/"True") records where that happened:
@@ -42,13 +44,14 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import validate
+
 NA_LEVEL = "#na#"      # id 0 of every categorical column: missing or unseen
 
 
 def emb_sz_rule(n_cat: int) -> int:
     """fastai's embedding size for a categorical column with ``n_cat`` levels (unknown included)."""
-    if n_cat < 1:
-        raise ValueError(f"emb_sz_rule: a column needs at least one level, got {n_cat}")
+    n_cat = validate.positive_int(n_cat, "n_cat (a column needs at least one level)", "emb_sz_rule")
     return min(600, round(1.6 * n_cat ** 0.56))
 
 
@@ -61,8 +64,38 @@ def _is_missing(v) -> bool:
 
 
 def _level(v) -> str:
-    """The vocabulary key of a value: its string form (numpy scalars become Python ones first)."""
-    return str(v.item() if isinstance(v, np.generic) else v)
+    """The vocabulary key of a value: its string form, with numbers in one canonical form.
+
+    A column of integer levels at fit time often comes back as floats later (pandas turns
+    ``[1, None, 3]`` into ``[1.0, nan, 3.0]``): 1, 1.0, np.int64(1) and np.float32(1.0) are
+    all the level "1", so the floats do not all fall into "#na#"."""
+    v = v.item() if isinstance(v, np.generic) else v
+    if isinstance(v, float) and math.isfinite(v) and v == int(v):
+        return str(int(v))
+    return str(v)
+
+
+def _index(levels) -> dict:
+    """{level: id}, where a stored level that is a number in another spelling ("1.0", from a
+    processor saved before levels were canonical) is also reachable by its canonical form."""
+    index = {level: i for i, level in enumerate(levels)}
+    for i, level in enumerate(levels):
+        try:
+            alias = _level(float(level))
+        except ValueError:
+            continue
+        index.setdefault(alias, i)
+    return index
+
+
+def _lookup(index, v) -> int:
+    key = _level(v)
+    if key in index:
+        return index[key]
+    try:                              # a string "3.0" for a level fitted as the number 3
+        return index.get(_level(float(key)), 0)
+    except ValueError:
+        return 0
 
 
 def _column(table, name, n=None):
@@ -95,6 +128,10 @@ def _floats(col, name):
 
 class TabularProcessor:
     def __init__(self, cat_names=(), cont_names=()):
+        for arg, names in (("cat_names", cat_names), ("cont_names", cont_names)):
+            if isinstance(names, (str, bytes)) or not isinstance(names, (list, tuple)) or \
+                    not all(isinstance(n, str) for n in names):
+                raise TypeError(f"TabularProcessor: {arg} must be a list of column names (strings), got {names!r}")
         self.cat_names, self.cont_names = list(cat_names), list(cont_names)
         both = set(self.cat_names) & set(self.cont_names)
         if both:
@@ -149,9 +186,9 @@ class TabularProcessor:
         cats = np.zeros((n, len(self.cat_columns)), dtype=np.int64)
         conts = np.zeros((n, len(self.cont_names)), dtype=np.float32)
         for j, name in enumerate(self.cat_names):
-            index = {level: i for i, level in enumerate(self.vocab[name])}
+            index = _index(self.vocab[name])
             col = _column(table, name, n)
-            cats[:, j] = [0 if _is_missing(v) else index.get(_level(v), 0) for v in col]
+            cats[:, j] = [0 if _is_missing(v) else _lookup(index, v) for v in col]
         for j, name in enumerate(self.cont_names):
             x = _floats(_column(table, name, n), name)
             missing = np.isnan(x)
@@ -211,14 +248,24 @@ class TabularProcessor:
 
 def one_hot_columns(cats, cardinalities) -> np.ndarray:
     """cats (N, k) int -> (N, sum of cardinalities) float32: each column's one-hot block side by side."""
-    cats = np.asarray(cats)
+    if not isinstance(cardinalities, (list, tuple)) and getattr(cardinalities, "ndim", 0) != 1:
+        raise TypeError(f"one_hot_columns: cardinalities must be a list of level counts, got {cardinalities!r}")
+    cardinalities = [validate.positive_int(n, "cardinalities", "one_hot_columns") for n in cardinalities]
+    try:
+        cats = np.asarray(cats)
+    except (TypeError, ValueError):
+        cats = np.asarray(None)
+    if cats.dtype.kind not in "iu":
+        raise TypeError(f"one_hot_columns: cats must be integer ids (N, k), got {cats.dtype} of shape {cats.shape}")
     if cats.ndim != 2 or cats.shape[1] != len(cardinalities):
-        raise ValueError(f"one_hot_columns: cats of shape {cats.shape} for {len(cardinalities)} columns")
+        raise ValueError(f"one_hot_columns: cats of shape {cats.shape} does not have one column per entry of "
+                         f"cardinalities ({len(cardinalities)})")
     out = np.zeros((cats.shape[0], int(sum(cardinalities))), dtype=np.float32)
     offset = 0
     for j, n in enumerate(cardinalities):
         if cats.size and (cats[:, j].min() < 0 or cats[:, j].max() >= n):
-            raise IndexError(f"one_hot_columns: column {j} holds ids outside 0..{n - 1}")
+            raise IndexError(f"one_hot_columns: column {j} of cats holds ids outside 0..{n - 1} "
+                             f"(cardinalities[{j}] = {n})")
         out[np.arange(cats.shape[0]), offset + cats[:, j]] = 1.0
         offset += n
     return out

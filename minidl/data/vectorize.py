@@ -62,6 +62,7 @@ from collections import Counter
 
 import numpy as np
 
+from .. import validate
 from ..validate import positive_int
 
 from .bags import encode_bag, idf_with_specials, inverse_document_frequency, ngram_widths, ngrams as _ngrams
@@ -109,8 +110,7 @@ class TextVectorizer:
                  vocabulary=None, ngrams=None, idf_weights=None):
         if max_tokens is not None:
             max_tokens = positive_int(max_tokens, "max_tokens (it counts pad and unk)", "TextVectorizer", minimum=2)
-        if output_mode not in _OUTPUT_MODES:
-            raise ValueError(f"output_mode must be one of {_OUTPUT_MODES}, got {output_mode!r}")
+        validate.choice(output_mode, _OUTPUT_MODES, "output_mode", "TextVectorizer")
         if output_sequence_length is not None:
             output_sequence_length = positive_int(output_sequence_length, "output_sequence_length", "TextVectorizer")
         self._widths = ngram_widths(ngrams)
@@ -283,6 +283,10 @@ class TextVectorizer:
             raise ValueError(f"not a saved TextVectorizer (format={found!r})")
         if config.get("version") != 1:
             raise ValueError(f"saved TextVectorizer version {config.get('version')!r}; this minidl reads version 1")
+        missing = [k for k in _REQUIRED if k not in config]
+        if missing:
+            raise ValueError(f"saved TextVectorizer config lacks {', '.join(map(repr, missing))} (it has "
+                             f"{sorted(config)}): a damaged or hand-edited file; save the vectorizer again")
         vocab = config.get("vocabulary")
         if vocab is not None and list(vocab[:2]) != ["", "[UNK]"]:
             # a vocabulary without the two reserved entries would give a real word the pad id 0
@@ -346,11 +350,14 @@ class TextVectorizer:
 
 
 # ---------------------------------------------------------------------- helpers
+_REQUIRED = ("max_tokens", "output_mode", "output_sequence_length", "standardize", "split")
+
+
 def _pick(choice, table, what):
     """A named step from ``table``, a user callable, or None (skip the step)."""
     if choice is None or callable(choice):
         return choice
-    if choice not in table:
+    if not isinstance(choice, str) or choice not in table:
         raise ValueError(f"{what} must be one of {sorted(table)}, None or a callable; got {choice!r}")
     return table[choice]
 

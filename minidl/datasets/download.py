@@ -4,11 +4,14 @@
 cache folder (``$MINIDL_DATA``, default ``~/.cache/minidl``) and returns its
 path.  Three promises:
 
-* **No half files.**  Bytes go to ``<file>.part``; only a complete transfer
-  whose size and MD5 match is renamed to the final name with ``os.replace``
-  (atomic on one file system).  Any failure -- network error, checksum
-  mismatch, Ctrl-C -- deletes the ``.part`` file.  So a file under its final
-  name is always a whole, verified file.
+* **No half files, even with several processes.**  Each download writes its
+  own temporary (``.<file>.<host>.<pid>.<random>.part``, ``minidl/atomic_file.py``);
+  the size and checksums are verified *on the file on disk*, and only then is
+  it renamed to the final name with ``os.replace`` (atomic on one file
+  system).  Any failure -- network error, checksum mismatch, Ctrl-C -- deletes
+  the temporary.  So a file under its final name is always a whole, verified
+  file.  ``download(name)`` also holds a lock per file (``<file>.lock``), so a
+  second process waits and then finds the file cached instead of fetching it again.
 * **Fail fast offline.**  Each connection gives up after ``timeout`` seconds
   (10 by default) and the error says which file to fetch by hand and where to
   put it.
@@ -32,6 +35,7 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
+from ..atomic_file import atomic_write, file_lock
 from .paths import cache_dir, not_found_message
 from .registry import GROUPS, REGISTRY
 
@@ -71,52 +75,54 @@ def _progress_bar(total, desc, enabled):
 
 def download_url(url, dest, md5=None, size=None, timeout=10.0, progress=True, hint="", sha256=None,
                  sha1=None):
-    """Fetch ``url`` to ``dest`` through ``dest.part``; verify; rename.  Returns dest.
+    """Fetch ``url`` to ``dest`` through a private temporary; verify the file on disk; rename.  Returns dest.
 
     Raises DownloadError (with ``hint`` appended: how to get the file by hand)
-    when the transfer fails, ChecksumError when size or MD5 disagree.  In every
-    failure case neither ``dest`` nor ``dest.part`` is left behind.
+    when the transfer fails, ChecksumError when size or checksums disagree.  In
+    every failure case neither ``dest`` nor a temporary is left behind, and a
+    ``dest`` that was already there is untouched.  Safe when several processes
+    download the same file at once: each writes its own temporary
+    (``minidl/atomic_file.py``), and only a verified whole file is renamed in.
     """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    part = dest.with_name(dest.name + ".part")
     expected = _checksums(md5=md5, sha256=sha256, sha1=sha1)     # SHA-1: where that is all that is published
-    digests, received = {name: hashlib.new(name) for name in expected}, 0
-    try:
-        try:
-            with urllib.request.urlopen(url, timeout=timeout) as response, open(part, "wb") as out:
-                length = response.headers.get("Content-Length")
-                bar = _progress_bar(int(length) if length else size, dest.name, progress)
-                try:
-                    for chunk in iter(lambda: response.read(_CHUNK), b""):
-                        out.write(chunk)
-                        for d in digests.values():
-                            d.update(chunk)
-                        received += len(chunk)
-                        bar.update(len(chunk))
-                finally:
-                    bar.close()
-        except (OSError, http.client.HTTPException) as exc:
-            # URLError (no network, DNS, HTTP 404), timeouts, connection resets
-            # and IncompleteRead (the server closed early) all end up here.
-            reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
-            raise DownloadError(f"could not download {url} ({reason}).{_hint(hint)}") from exc
-        if length is not None and received != int(length):
-            raise DownloadError(f"{url}: transfer interrupted after {received} of {length} bytes."
+    promised = {}
+
+    def verify(tmp):
+        # The bytes ON DISK are checked, not the stream this process believes it wrote:
+        # a file that something else truncated or overwrote cannot pass.
+        got = os.path.getsize(tmp)
+        if promised.get("length") is not None and got != promised["length"]:
+            raise DownloadError(f"{url}: transfer interrupted after {got} of {promised['length']} bytes."
                                 + _hint(hint))
-        if size is not None and received != size:
-            raise ChecksumError(f"{url}: got {received} bytes, expected {size}; the file was deleted."
-                                + _hint(hint))
+        if size is not None and got != size:
+            raise ChecksumError(f"{url}: got {got} bytes, expected {size}; the file was deleted." + _hint(hint))
         for name, want in expected.items():
-            got = digests[name].hexdigest()
-            if got != want:
-                raise ChecksumError(f"{url}: {_NAMES[name]} {got} does not match the expected {want}; "
+            digest = file_digest(tmp, name)
+            if digest != want:
+                raise ChecksumError(f"{url}: {_NAMES[name]} {digest} does not match the expected {want}; "
                                     f"the file was deleted." + _hint(hint))
-        os.replace(part, dest)
-    except BaseException:
-        # Whatever went wrong (Ctrl-C included), no partial file survives.
-        part.unlink(missing_ok=True)
+
+    try:
+        with atomic_write(dest, ".part", verify=verify) as out, \
+                urllib.request.urlopen(url, timeout=timeout) as response:
+            length = response.headers.get("Content-Length")
+            promised["length"] = int(length) if length else None
+            bar = _progress_bar(promised["length"] or size, dest.name, progress)
+            try:
+                for chunk in iter(lambda: response.read(_CHUNK), b""):
+                    out.write(chunk)
+                    bar.update(len(chunk))
+            finally:
+                bar.close()
+    except DownloadError:
         raise
+    except (OSError, http.client.HTTPException) as exc:
+        # URLError (no network, DNS, HTTP 404), timeouts, connection resets
+        # and IncompleteRead (the server closed early) all end up here.
+        reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
+        raise DownloadError(f"could not download {url} ({reason}).{_hint(hint)}") from exc
     return dest
 
 
@@ -155,37 +161,46 @@ def download(name, force=False, timeout=10.0, progress=True, root=None):
     for key in _resource_names(name):
         res = REGISTRY[key]
         dest = root / res.filename
-        hint = not_found_message(res.filename, first_line=f"To supply {key!r} by hand, fetch "
-                                                          f"{res.urls[0] if res.urls else res.about} and:")
-        if res.notes:
-            hint = f"{res.notes}\n{hint}"
-        if force or not _cached_and_whole(dest, res):
-            if not res.urls:
-                raise DownloadError(f"{key!r} cannot be downloaded automatically.\n{hint}")
-            errors = []
-            for url in res.urls:
-                try:
-                    download_url(url, dest, res.md5, res.size, timeout, progress, hint, res.sha256, res.sha1)
-                    if _checksums(md5=res.md5, sha256=res.sha256, sha1=res.sha1):   # verified as it streamed
-                        dest.with_name(dest.name + ".verified").write_text("checksums verified\n")
-                    break
-                except ChecksumError:
-                    raise          # a wrong file is not a mirror problem: stop
-                except DownloadError as exc:
-                    if len(res.urls) == 1:
-                        raise
-                    errors.append(str(exc).split("\n")[0])
-            else:
-                raise DownloadError("every mirror failed:\n  " + "\n  ".join(errors) + f"\n{hint}")
-        # Extraction is complete only when its marker exists: a folder left by a killed
-        # extraction is never served as the data set (it is extracted again).
-        done = root / (res.filename + ".extracted")
-        if res.unpack is not None and (force or not done.exists() or not (root / res.target).exists()):
-            done.unlink(missing_ok=True)
-            extract(dest, root / res.unpack)
-            done.write_text(f"{res.filename} extracted into {res.unpack or '.'}\n")
-        paths.append(root / res.target)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        # One process at a time per file: a second one waits, then finds the file cached
+        # (the kernel drops the lock if its holder dies, so it never goes stale).
+        with file_lock(dest.with_name(dest.name + ".lock")):
+            paths.append(_fetch_one(key, res, root, dest, force, timeout, progress))
     return paths[0] if len(paths) == 1 else Path(os.path.commonpath(paths))
+
+
+def _fetch_one(key, res, root, dest, force, timeout, progress):
+    """Download (unless cached and whole) and extract one registry resource; returns its target path."""
+    hint = not_found_message(res.filename, first_line=f"To supply {key!r} by hand, fetch "
+                                                      f"{res.urls[0] if res.urls else res.about} and:")
+    if res.notes:
+        hint = f"{res.notes}\n{hint}"
+    if force or not _cached_and_whole(dest, res):
+        if not res.urls:
+            raise DownloadError(f"{key!r} cannot be downloaded automatically.\n{hint}")
+        errors = []
+        for url in res.urls:
+            try:
+                download_url(url, dest, res.md5, res.size, timeout, progress, hint, res.sha256, res.sha1)
+                if _checksums(md5=res.md5, sha256=res.sha256, sha1=res.sha1):   # verified on disk
+                    dest.with_name(dest.name + ".verified").write_text("checksums verified\n")
+                break
+            except ChecksumError:
+                raise          # a wrong file is not a mirror problem: stop
+            except DownloadError as exc:
+                if len(res.urls) == 1:
+                    raise
+                errors.append(str(exc).split("\n")[0])
+        else:
+            raise DownloadError("every mirror failed:\n  " + "\n  ".join(errors) + f"\n{hint}")
+    # Extraction is complete only when its marker exists: a folder left by a killed
+    # extraction is never served as the data set (it is extracted again).
+    done = root / (res.filename + ".extracted")
+    if res.unpack is not None and (force or not done.exists() or not (root / res.target).exists()):
+        done.unlink(missing_ok=True)
+        extract(dest, root / res.unpack)
+        done.write_text(f"{res.filename} extracted into {res.unpack or '.'}\n")
+    return root / res.target
 
 
 def _cached_and_whole(dest, res):

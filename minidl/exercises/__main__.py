@@ -7,7 +7,9 @@
 
 NAME is the exercise's name (``lstm_step``), number (``11``) or a unique prefix.
 Your files live in DIR (default ``./minidl_exercises``), one per exercise.
-Exit status of ``check``: 0 passing, 1 failing, 2 not started.
+Exit status of ``check``: 0 passing, 1 failing, 2 not started.  Your code runs in
+a child process, each case within ``--time-limit`` seconds (default 10): an endless
+loop, a crash or a ``sys.exit`` in it fails that case, with a message.
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ def cmd_list(args):
           f"(begin one with: {grader.CMD} start NAME)\n")
     print(f"{'#':>2}  {'name':22} {'level':7} {'status':22} what")
     for ex in EXERCISES:
-        status = grader.check(ex, args.dir).summary()
+        status = grader.check(ex, args.dir, time_limit=args.time_limit).summary()
         print(f"{ex.number:02d}  {ex.name:22} {ex.level:7} {status:22} {ex.title}")
     return 0
 
@@ -35,7 +37,8 @@ def cmd_start(args):
 
 
 def cmd_check(args):
-    result = grader.check(find(args.name), args.dir, solution=args.solution, seed=args.seed)
+    result = grader.check(find(args.name), args.dir, solution=args.solution, seed=args.seed,
+                          time_limit=args.time_limit)
     print(result)
     return {"passing": 0, "failing": 1}.get(result.status, 2)
 
@@ -43,6 +46,16 @@ def cmd_check(args):
 def cmd_hint(args):
     print(grader.hint(find(args.name), args.dir, args.level))
     return 0
+
+
+def _seconds(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
+    return value
 
 
 def main(argv=None) -> int:
@@ -66,6 +79,9 @@ def main(argv=None) -> int:
     for p in sub.choices.values():
         p.add_argument("--dir", default=grader.DEFAULT_DIR, help="your exercise folder "
                        f"(default ./{grader.DEFAULT_DIR})")
+    for p in (sub.choices["list"], sub.choices["check"]):
+        p.add_argument("--time-limit", type=_seconds, default=grader.sandbox.DEFAULT_TIME_LIMIT,
+                       help="seconds each case may run before it fails (default %(default)g)")
     args = parser.parse_args(argv)
     try:
         return args.run(args)

@@ -25,7 +25,8 @@ import numpy as np
 
 import minidl as md
 
-from .catalog import EXERCISES, Exercise
+from . import sandbox
+from .catalog import EXERCISES, Exercise, find
 
 DEFAULT_DIR = "minidl_exercises"
 HINT_STATE = ".minidl_hints.json"
@@ -160,9 +161,14 @@ def _not_written(report) -> bool:
     return any(e.error and NOT_WRITTEN in e.error for e in report.entries)
 
 
-def check(ex: Exercise, folder=DEFAULT_DIR, solution: bool = False, seed: int = 0, cls=None) -> Result:
+def check(ex: Exercise, folder=DEFAULT_DIR, solution: bool = False, seed: int = 0, cls=None,
+          time_limit: float = sandbox.DEFAULT_TIME_LIMIT, isolate: bool | None = None) -> Result:
     """Grade one exercise: the learner's class from ``folder``, the reference (``solution``),
-    or any Function subclass passed as ``cls`` (the tests' typical wrong answers)."""
+    or any Function subclass passed as ``cls`` (the tests' typical wrong answers).
+
+    A learner's file runs in a child process (``isolate``, the default for it): each case
+    gets ``time_limit`` seconds, and an exit, a signal or a hang is a failed case with a
+    message, never a hung or silently "passing" grader (``sandbox.py``)."""
     path = None
     if cls is not None:
         source = f"class {cls.__name__}"
@@ -171,6 +177,10 @@ def check(ex: Exercise, folder=DEFAULT_DIR, solution: bool = False, seed: int = 
     else:
         path = learner_path(ex, folder).resolve()
         source = f"{learner_path(ex, folder)} (class {ex.cls})"
+    if isolate if isolate is not None else (cls is None and not solution):
+        if cls is not None:
+            raise ValueError("check: isolate=True grades a file (the learner's or the solution), not a class object")
+        return _check_isolated(ex, folder, solution, seed, time_limit, source)
     try:
         cls = cls or load_class(ex, folder, solution)
     except NotStarted as exc:
@@ -184,9 +194,80 @@ def check(ex: Exercise, folder=DEFAULT_DIR, solution: bool = False, seed: int = 
         for case in ex.cases(seed):
             result.cases.append(_check_case(ex, cls, reference, case, seed, path))
             if result.cases[-1].text == NOT_WRITTEN:
-                return Result(ex, "not started", source, f"backward still raises NotImplementedError("
-                              f"'{NOT_WRITTEN}'): write it, then check again.")
+                return _not_written_result(ex, source)
     if not all(c.ok for c in result.cases):
+        result.status = "failing"
+    return result
+
+
+def _not_written_result(ex, source):
+    return Result(ex, "not started", source, f"backward still raises NotImplementedError('{NOT_WRITTEN}'): "
+                  "write it, then check again.")
+
+
+def _raised(exc) -> str:
+    """An exception in words; SystemExit gets its own, since exiting is how a learner's code lies."""
+    if isinstance(exc, SystemExit):
+        return (f"the code called sys.exit({exc.code!r}): ending the program is not an answer, "
+                "so the case failed")
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _grade_worker(send, name, folder, solution, seed, first):
+    """In the child process: load the class, then grade cases ``first``, ``first + 1``, ..., one message each."""
+    ex = find(name)
+    path = None if solution else learner_path(ex, folder).resolve()
+    try:
+        cls = load_class(ex, folder, solution)
+    except NotStarted as exc:
+        send(("not started", str(exc)))
+        return
+    except BaseException as exc:            # SystemExit at import included
+        send(("load failed", f"the file does not load: {_raised(exc)}{_where(exc, path)}"))
+        return
+    send(("loaded", None))
+    reference = load_class(ex, solution=True)
+    with md.using("numpy"), contextlib.redirect_stdout(sys.stderr):
+        for k, case in enumerate(ex.cases(seed)):
+            if k < first:
+                continue
+            try:
+                outcome = _check_case(ex, cls, reference, case, seed, path)
+            except BaseException as exc:    # sys.exit in forward or backward
+                outcome = CaseResult(case.label, False, f"{_raised(exc)}{_where(exc, path)}")
+            send(("case", outcome))
+
+
+def _check_isolated(ex, folder, solution, seed, time_limit, source) -> Result:
+    """``check`` with the learner's code in child processes: a dead or hung child fails its case,
+    and a fresh child grades the cases after it."""
+    cases, result, first, loaded = ex.cases(seed), Result(ex, "passing", source), 0, False
+    folder = str(pathlib.Path(folder).resolve())
+    while first < len(cases):
+        finished = True
+        for message in sandbox.run(_grade_worker, (ex.name, folder, solution, seed, first), time_limit):
+            if isinstance(message, sandbox.Ended):
+                if not loaded:
+                    return Result(ex, "failing", source, f"the file does not load: {message.why}, while "
+                                  "it was being imported")
+                result.cases.append(CaseResult(cases[first].label, False, f"no verdict: {message.why}"))
+                first, finished = first + 1, False
+                break
+            kind, payload = message
+            if kind == "not started":
+                return Result(ex, "not started", source, payload)
+            if kind == "load failed":
+                return Result(ex, "failing", source, payload)
+            if kind == "loaded":
+                loaded = True
+                continue
+            if payload.text == NOT_WRITTEN:
+                return _not_written_result(ex, source)
+            result.cases.append(payload)
+            first += 1
+        if finished:
+            break
+    if not all(c.ok for c in result.cases) or len(result.cases) < len(cases):
         result.status = "failing"
     return result
 
@@ -223,16 +304,13 @@ def hint(ex: Exercise, folder=DEFAULT_DIR, level: int | None = None) -> str:
     """Hints 1..k, where k is one more than last time (or ``level``); remembered in ``folder``."""
     folder = pathlib.Path(folder)
     state_file = folder / HINT_STATE
-    try:
-        state = json.loads(state_file.read_text())
-    except (OSError, ValueError):
-        state = {}
+    state, note = _hint_state(state_file)
     n = len(ex.hints)
     k = min(state.get(ex.name, 0) + 1, n) if level is None else max(1, min(int(level), n))
     state[ex.name] = k
     folder.mkdir(parents=True, exist_ok=True)
     state_file.write_text(json.dumps(state, indent=1))
-    lines = [f"hints for exercise {ex.number:02d} {ex.name} ({k} of {n} shown):"]
+    lines = ([note] if note else []) + [f"hints for exercise {ex.number:02d} {ex.name} ({k} of {n} shown):"]
     lines += [f"  {i}. {h}" for i, h in enumerate(ex.hints[:k], 1)]
     if k < n:
         lines.append(f"Run `{CMD} hint {ex.name}{_dir_flag(folder)}` again for hint {k + 1}.")
@@ -240,3 +318,22 @@ def hint(ex: Exercise, folder=DEFAULT_DIR, level: int | None = None) -> str:
         lines.append(f"That was the last hint. The reference solution is in "
                      f"minidl/exercises/solutions/{ex.name}.py -- one more try before you look?")
     return "\n".join(lines)
+
+
+def _hint_state(state_file) -> tuple[dict, str]:
+    """({exercise name: hints shown}, "") from the state file, or ({}, a note saying why it was reset)."""
+    try:
+        text = state_file.read_text()
+    except FileNotFoundError:
+        return {}, ""
+    except OSError as exc:
+        return {}, f"note: could not read {state_file} ({exc}); counting hints from 1 again"
+    try:
+        state = json.loads(text)
+    except ValueError:
+        state = text[:40]
+    if isinstance(state, dict) and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0
+                                       for v in state.values()):
+        return state, ""
+    return {}, (f"note: {state_file} is not a hint record (expected a JSON object of exercise name -> "
+                f"number of hints shown, got {state!r}); counting hints from 1 again")

@@ -39,7 +39,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import Function
-from .. import backend
+from .. import backend, validate
 
 
 def _kernel(name, like):
@@ -204,6 +204,10 @@ class _Sequence(Function):
     def project_inputs(self, x, h0, W, n_gates):
         """Remember sizes, the time-major inputs and mask; return x_t @ W_x of every step, (T, B, nH)."""
         B, T, D = x.shape
+        if T == 0:              # the scan path refuses it too: there is no step to run
+            raise ValueError(f"{type(self).__name__}: the sequence has no steps: x of shape {x.shape} has T = 0")
+        if self.mask is not None:
+            validate.mask(self.mask, type(self).__name__)
         H = h0.shape[1]
         self.T, self.H = T, H
         self.xs = x.transpose(1, 0, 2).reshape(T * B, D)            # (T*B, D), a time-major copy

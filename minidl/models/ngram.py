@@ -37,6 +37,8 @@ import math
 
 import numpy as np
 
+from .. import validate
+
 
 def with_markers(sentences, n, bos, eos):
     """One stream: for each sentence [bos]*(n-1) + tokens + [eos].
@@ -120,10 +122,7 @@ class NGramLM:
     def _stream(self, sentences):
         """(stream with markers, positions of the predicted tokens); ids are checked."""
         stream, predicted = with_markers(sentences, self.n, self.bos, self.eos)
-        if stream.size and (stream.min() < 0 or stream.max() >= self.R):
-            bad = int(stream.min() if stream.min() < 0 else stream.max())
-            raise IndexError(f"NGramLM: token id {bad} is out of range for vocab_size {self.R} "
-                             f"(valid ids are 0..{self.R - 1})")
+        validate.ids(stream, self.R, "NGramLM", "ids", "token id", "vocab_size {n}")
         return stream, np.flatnonzero(predicted)
 
     @staticmethod

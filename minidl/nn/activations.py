@@ -17,7 +17,7 @@ which applies log_softmax itself, gives the right loss on them too.
 """
 from __future__ import annotations
 
-from .. import ops
+from .. import ops, validate
 from .layer import Layer
 
 
@@ -39,7 +39,7 @@ class Tanh(Layer):
 class Softmax(Layer):
     def __init__(self, axis: int = -1):
         super().__init__()
-        self.axis = axis
+        self.axis = validate.axis_index(axis, "axis", "Softmax")
 
     def forward(self, x):
         return ops.softmax(x, self.axis)
@@ -48,7 +48,7 @@ class Softmax(Layer):
 class LogSoftmax(Layer):
     def __init__(self, axis: int = -1):
         super().__init__()
-        self.axis = axis
+        self.axis = validate.axis_index(axis, "axis", "LogSoftmax")
 
     def forward(self, x):
         return ops.log_softmax(x, self.axis)
@@ -59,9 +59,10 @@ class SigmoidRange(Layer):
     (the last layer of a rating model: fastai's ``y_range``).  Any shape -> same shape."""
     def __init__(self, low: float, high: float):
         super().__init__()
-        if not high > low:
+        self.low = validate.number(low, "low", "SigmoidRange", finite=True)
+        self.high = validate.number(high, "high", "SigmoidRange", finite=True)
+        if not self.low < self.high:
             raise ValueError(f"SigmoidRange: need low < high, got low={low}, high={high}")
-        self.low, self.high = float(low), float(high)
 
     @property
     def name(self):

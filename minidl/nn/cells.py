@@ -29,6 +29,7 @@ from .. import backend, ops
 from ..autograd import Tensor
 from . import init
 from .layer import Layer, parameter
+from .. import validate
 from ..validate import positive_int
 
 
@@ -104,10 +105,8 @@ class RNNCell(_Cell):
 
     def __init__(self, n_units: int, activation: str = "tanh", init: str = "glorot"):
         super().__init__(n_units)
-        if activation not in ("tanh", "relu"):
-            raise ValueError(f"RNNCell: activation must be 'tanh' or 'relu', got {activation!r}")
-        if init not in ("glorot", "identity"):
-            raise ValueError(f"RNNCell: init must be 'glorot' or 'identity', got {init!r}")
+        validate.choice(activation, ("tanh", "relu"), "activation", "RNNCell")
+        validate.choice(init, ("glorot", "identity"), "init", "RNNCell")
         self.activation, self.init = activation, init
 
     def initial_W(self):
@@ -165,7 +164,7 @@ class GRUCell(_Cell):
 
     def __init__(self, n_units: int, reset_after: bool = False):
         super().__init__(n_units)
-        self.reset_after = bool(reset_after)
+        self.reset_after = validate.flag(reset_after, "reset_after", "GRUCell")
 
     def build(self, n_in: int):
         super().build(n_in)

@@ -25,7 +25,7 @@ kernel or window larger than the (padded) input.
 """
 from __future__ import annotations
 
-from .. import ops
+from .. import ops, validate
 from ..ops.conv import check_conv2d, check_input_4d, check_window, pair
 from . import init
 from .layer import Layer, parameter
@@ -35,9 +35,11 @@ class Conv2d(Layer):
     def __init__(self, filters: int, kernel_size, stride=1, padding=0, use_bias: bool = True,
                  in_channels: int | None = None):
         super().__init__()
-        self.filters, self.use_bias = int(filters), use_bias
-        self.kernel_size = pair(kernel_size, "kernel_size")
-        self.stride, self.padding = pair(stride, "stride"), pair(padding, "padding")
+        self.filters, self.use_bias = validate.positive_int(filters, "filters", "Conv2d"), use_bias
+        self.kernel_size = pair(kernel_size, "kernel_size", "Conv2d")
+        self.stride, self.padding = pair(stride, "stride", "Conv2d"), pair(padding, "padding", "Conv2d")
+        if in_channels is not None:
+            in_channels = validate.positive_int(in_channels, "in_channels", "Conv2d")
         self.in_channels, self.built = in_channels, False
         if in_channels is not None:
             self.build(in_channels)
@@ -70,8 +72,8 @@ class _Pool(Layer):
 
     def __init__(self, k, stride=None):
         super().__init__()
-        self.k = pair(k, "kernel_size")
-        self.stride = self.k if stride is None else pair(stride, "stride")
+        self.k = pair(k, "kernel_size", type(self).__name__)
+        self.stride = self.k if stride is None else pair(stride, "stride", type(self).__name__)
 
     @property
     def name(self):

@@ -29,7 +29,7 @@ Fn(name, f)       any function of Tensors as a layer (Trax's ``tl.Fn``), e.g.
 """
 from __future__ import annotations
 
-from .. import backend, ops
+from .. import backend, ops, validate
 from ..autograd import Tensor, array_of
 from ..ops.reductions import normalize_axes
 from .layer import Layer
@@ -38,14 +38,15 @@ from .layer import Layer
 class Mean(Layer):
     def __init__(self, axis: int = 1, keepdims: bool = False):
         super().__init__()
-        self.axis, self.keepdims = axis, keepdims
+        self.axis = validate.axis_index(axis, "axis", "Mean")
+        self.keepdims = validate.flag(keepdims, "keepdims", "Mean")
 
     def forward(self, x, mask=None):
         if mask is None:
             return ops.mean(x, self.axis, self.keepdims)
         xp = backend.xp_of(x.data)
-        m = xp.asarray(array_of(mask))
-        (axis,) = normalize_axes(self.axis, x.ndim)
+        m = validate.mask(xp.asarray(array_of(mask)), self.name)      # 0/1 or bool: a state is not a mask
+        (axis,) = normalize_axes(self.axis, x.ndim, self.name)
         if m.shape != x.shape[:m.ndim] or axis >= m.ndim:
             raise ValueError(f"{self.name}: mask of shape {tuple(m.shape)} does not fit input of shape "
                              f"{tuple(x.shape)} (the mask must cover the leading axes of the input, "
@@ -61,19 +62,19 @@ class Mean(Layer):
 class PaddingMask(Layer):
     def __init__(self, pad_id: int = 0):
         super().__init__()
-        self.pad_id = pad_id
+        self.pad_id = validate.non_negative_int(pad_id, "pad_id", "PaddingMask")
 
     def forward(self, ids):
         data = array_of(ids)
-        return Tensor(data != self.pad_id)
+        if not hasattr(data, "dtype"):
+            data = backend.xp().asarray(data)
+        return Tensor(backend.xp_of(data).asarray(data != self.pad_id))
 
 
 class Dropout(Layer):
     def __init__(self, rate: float):
         super().__init__()
-        if not 0 <= rate < 1:
-            raise ValueError(f"Dropout: rate must be in [0, 1), got {rate}")
-        self.rate = float(rate)
+        self.rate = validate.number(rate, "rate", "Dropout", lo=0, hi=1, hi_open=True)
 
     @property
     def name(self):
@@ -95,11 +96,14 @@ class Fn(Layer):
     """Wrap a plain function ``f(*xs)`` as a parameter-free layer called ``name``."""
     def __init__(self, name: str, f):
         super().__init__()
-        self._name, self.f = name, f
+        self._name, self.f = str(name), validate.function(f, "f", "Fn")
 
     @property
     def name(self):
         return self._name
+
+    def __call__(self, *xs, **kwargs):      # any function of anything: no input check here
+        return self.forward(*xs, **kwargs)
 
     def forward(self, *xs):
         return self.f(*xs)

@@ -11,17 +11,17 @@ from __future__ import annotations
 from .. import ops
 from . import init
 from .layer import Layer, parameter
-from ..validate import positive_int
+from ..validate import flag, positive_int
 
 
 class Dense(Layer):
     def __init__(self, n_units: int, n_in: int | None = None, use_bias: bool = True):
         super().__init__()
         self.n_units = positive_int(n_units, "n_units", "Dense")
-        self.n_in, self.use_bias = n_in, use_bias
+        self.n_in, self.use_bias = n_in, flag(use_bias, "use_bias", "Dense")
         self.built = False
         if n_in is not None:
-            self.build(n_in)
+            self.build(positive_int(n_in, "n_in", "Dense"))
 
     @property
     def name(self):

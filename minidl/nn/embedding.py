@@ -40,7 +40,7 @@ import math
 
 import numpy as np
 
-from .. import backend, ops
+from .. import backend, ops, validate
 from . import init
 from .layer import Layer, parameter
 
@@ -58,15 +58,16 @@ class Embedding(Layer):
     def __init__(self, vocab_size: int, d_feature: int, weights=None, trainable: bool = True,
                  sparse_grad: bool = False):
         super().__init__()
-        self.vocab_size, self.d_feature = int(vocab_size), int(d_feature)
-        self.sparse_grad = bool(sparse_grad)
+        self.vocab_size = validate.positive_int(vocab_size, "vocab_size", "Embedding")
+        self.d_feature = validate.positive_int(d_feature, "d_feature", "Embedding")
+        self.sparse_grad = validate.flag(sparse_grad, "sparse_grad", "Embedding")
         if weights is None:
             start = init.normal((self.vocab_size, self.d_feature), std=1.0 / math.sqrt(self.d_feature))
         else:
             start = _matrix(weights, (self.vocab_size, self.d_feature),
                             f"Embedding_{self.vocab_size}_{self.d_feature}")
         self.W = parameter(start)
-        self.trainable = trainable
+        self.trainable = validate.flag(trainable, "trainable", "Embedding")
 
     @classmethod
     def from_pretrained(cls, matrix, freeze: bool = True) -> "Embedding":

@@ -53,7 +53,7 @@ from collections import deque
 
 import numpy as np
 
-from .. import backend, ops
+from .. import backend, ops, validate
 from ..autograd import Function, array_of
 from ..ops.activations import stable_sigmoid
 from . import init
@@ -158,18 +158,22 @@ def path_tables(children, V, root):
 class HierarchicalSoftmax(Layer):
     def __init__(self, vocab_size: int, tree: str = "huffman", counts=None, n_in: int | None = None):
         super().__init__()
-        V = int(vocab_size)
-        if V < 2:
-            raise ValueError(f"HierarchicalSoftmax needs at least 2 words, got vocab_size={vocab_size}")
-        if tree not in ("huffman", "balanced"):
-            raise ValueError(f"HierarchicalSoftmax: tree must be 'huffman' or 'balanced', got {tree!r}")
+        V = validate.positive_int(vocab_size, "vocab_size (at least 2 words)", "HierarchicalSoftmax", minimum=2)
+        validate.choice(tree, ("huffman", "balanced"), "tree", "HierarchicalSoftmax")
+        n_in = None if n_in is None else validate.positive_int(n_in, "n_in", "HierarchicalSoftmax")
         if counts is not None:
-            counts = np.asarray(backend.asnumpy(counts), dtype=np.float64)
+            given = counts
+            try:
+                counts = np.asarray(backend.asnumpy(counts))
+            except (TypeError, ValueError):
+                counts = np.asarray(None)
+            if counts.dtype.kind not in "biuf":
+                raise TypeError(f"HierarchicalSoftmax: counts must be numbers, one per word, got {given!r}")
+            counts = counts.astype(np.float64)
             if counts.shape != (V,):
                 raise ValueError(f"HierarchicalSoftmax: counts of shape {counts.shape} do not fit a "
                                  f"vocabulary of size {V} (expected ({V},))")
-            if (counts < 0).any():
-                raise ValueError("HierarchicalSoftmax: counts must be non-negative")
+            validate.in_range(counts, 0, None, "HierarchicalSoftmax", "counts")
         self.vocab_size, self.tree, self.n_in = V, tree, n_in
         if tree == "huffman":
             children = huffman_children(np.ones(V) if counts is None else counts)
@@ -231,12 +235,7 @@ class HierarchicalSoftmax(Layer):
         if t.shape != (h.shape[0],):
             raise ValueError(f"{self.name}: targets of shape {tuple(t.shape)} do not fit h of shape "
                              f"{tuple(h.shape)} (expected ({h.shape[0]},), one word per row of h)")
-        if t.size:
-            lo, hi = int(t.min()), int(t.max())
-            if lo < 0 or hi >= self.vocab_size:
-                bad = lo if lo < 0 else hi
-                raise IndexError(f"{self.name}: target id {bad} is out of range for a vocabulary of "
-                                 f"size {self.vocab_size} (valid ids are 0..{self.vocab_size - 1})")
+        validate.ids(t, self.vocab_size, self.name, "ids", "target id")
         return t
 
     def log_prob(self, h, targets):

@@ -52,6 +52,28 @@ def _check_attribute_name(layer, name, value):
                              "by that name would hide it")
 
 
+def _checked_input(x, who):
+    """What a layer can be called on: a Tensor, an array of real numbers (a nested list of numbers
+    becomes one), or a tuple/list of those (a data stack); anything else is refused here, by name,
+    not three calls down as "'NoneType' object has no attribute 'ndim'"."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (list, tuple)) and x and all(isinstance(e, (Tensor, tuple)) or hasattr(e, "dtype")
+                                                  for e in x):
+        return type(x)(_checked_input(e, who) for e in x)
+    data = x
+    if isinstance(x, list):
+        try:
+            data = backend.xp().asarray(x)
+        except ValueError:                      # ragged
+            data = None
+    if getattr(getattr(data, "dtype", None), "kind", None) not in ("b", "i", "u", "f"):
+        shown = repr(x) if len(repr(x)) < 60 else repr(x)[:57] + "..."
+        raise TypeError(f"{who}: the input must be a Tensor, an array of real numbers or a tuple of them, "
+                        f"got {type(x).__name__} {shown}")
+    return tensor(data)        # an array: a constant Tensor, under md.tensor's backend and dtype policy
+
+
 class Layer:
     """Base class.  Subclasses write ``forward(self, x, ...)`` and set attributes."""
 
@@ -106,6 +128,8 @@ class Layer:
 
     # --- calling
     def __call__(self, *args, **kwargs):
+        if args:
+            args = (_checked_input(args[0], self.name),) + args[1:]
         return self.forward(*args, **kwargs)
 
     def forward(self, *args, **kwargs):

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import backend, ops
+from .. import backend, ops, validate
 from ..autograd import Tensor, no_grad
 from ..ops.norm import batch_norm
 from . import init
@@ -54,13 +54,12 @@ class BatchNorm(Layer):
     def __init__(self, momentum: float = 0.1, eps: float = 1e-5, n_channels: int | None = None,
                  fused: bool = True):
         super().__init__()
-        self.fused = fused
-        if not 0 <= momentum <= 1:
-            raise ValueError(f"BatchNorm: momentum must be in [0, 1], got {momentum}")
-        self.momentum, self.eps = float(momentum), float(eps)
+        self.fused = validate.flag(fused, "fused", "BatchNorm")
+        self.momentum = validate.number(momentum, "momentum", "BatchNorm", lo=0, hi=1)
+        self.eps = validate.number(eps, "eps", "BatchNorm", lo=0, lo_open=True)
         self.n_channels, self.built = n_channels, False
         if n_channels is not None:
-            self.build(n_channels)
+            self.build(validate.positive_int(n_channels, "n_channels", "BatchNorm"))
 
     @property
     def name(self):
@@ -78,6 +77,8 @@ class BatchNorm(Layer):
     def forward(self, x):
         if x.ndim < 2:
             raise ValueError(f"{self.name}: needs (batch, channels, ...) input, got shape {tuple(x.shape)}")
+        if x.shape[1] == 0:
+            raise ValueError(f"{self.name}: input of shape {tuple(x.shape)} has no channels on axis 1")
         if not self.built:
             self.build(x.shape[1])
         if x.shape[1] != self.n_channels:

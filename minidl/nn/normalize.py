@@ -19,14 +19,14 @@ backward is autograd's, checked in tests/test_siamese.py:
 """
 from __future__ import annotations
 
-from .. import ops
+from .. import ops, validate
 from .layer import Layer
 
 
 class Normalize(Layer):
     def __init__(self, eps: float = 1e-12):
         super().__init__()
-        self.eps = float(eps)
+        self.eps = validate.number(eps, "eps", "Normalize", lo=0)
 
     def forward(self, x):
         norm = ops.sqrt(ops.sum(ops.mul(x, x), axis=-1, keepdims=True) + self.eps)   # (..., 1)

@@ -34,7 +34,7 @@ copy that has its own weights.  Deep RNNs are plain stacks:
 """
 from __future__ import annotations
 
-from .. import backend, ops
+from .. import backend, ops, validate
 from ..autograd import Tensor, array_of
 from .cells import GRUCell, LSTMCell, RNNCell
 from .layer import Layer
@@ -60,9 +60,11 @@ class _Recurrent(Layer):
         super().__init__()
         self.cell = cell
         self.n_units = cell.n_units
-        self.return_sequences, self.return_state = return_sequences, return_state
-        self.reverse = reverse
-        self.replay = replay
+        who = type(self).__name__
+        self.return_sequences = validate.flag(return_sequences, "return_sequences", who)
+        self.return_state = validate.flag(return_state, "return_state", who)
+        self.reverse = validate.flag(reverse, "reverse", who)
+        self.replay = validate.flag(replay, "replay", who)
 
     @property
     def name(self):
@@ -77,6 +79,9 @@ class _Recurrent(Layer):
             raise ValueError(f"{self.name}: expected a batch of sequences (batch, time, features), "
                              f"got an input of shape {tuple(x.shape)}")
         B, T, D = x.shape
+        if T == 0:                       # every path (scan, fused, replay) refuses it the same way
+            raise ValueError(f"{self.name}: the sequence has no steps: input of shape {tuple(x.shape)} has "
+                             "T = 0 on axis 1 (batch, time, features); there is no state to compute")
         if not self.cell.built:
             self.cell.build(D)
         if D != self.cell.n_in:
@@ -107,8 +112,7 @@ class _Recurrent(Layer):
         """mask -> a backend array (B, T) in x's dtype (1 = real step), or None."""
         if mask is None:
             return None
-        data = array_of(mask)
-        m = backend.to_backend(data, x.backend).astype(x.dtype)
+        m = validate.mask(backend.to_backend(array_of(mask), x.backend), self.name).astype(x.dtype)
         if m.shape != x.shape[:2]:
             raise ValueError(f"{self.name}: mask of shape {tuple(m.shape)} does not fit the input of "
                              f"shape {tuple(x.shape)} (expected (batch, time) = {tuple(x.shape[:2])})")
@@ -155,7 +159,8 @@ class GRU(_Recurrent):
                  reset_after=False, replay=False):
         super().__init__(GRUCell(n_units, reset_after=reset_after), return_sequences, return_state, reverse,
                          replay)
-        if fused and reset_after:
+        fused = validate.flag(fused, "fused", "GRU")
+        if fused and validate.flag(reset_after, "reset_after", "GRU"):
             raise ValueError("GRU: the fused path implements the course's GRU (reset_after=False); "
                              "use fused=False with reset_after=True")
         self.fused = fused
@@ -182,7 +187,7 @@ class LSTM(_Recurrent):
     def __init__(self, n_units, return_sequences=True, return_state=False, reverse=False, fused=False,
                  replay=False):
         super().__init__(LSTMCell(n_units), return_sequences, return_state, reverse, replay)
-        self.fused = fused
+        self.fused = validate.flag(fused, "fused", "LSTM")
 
     def _run(self, x, state, m):
         if not self.fused:
@@ -214,7 +219,7 @@ class Bidirectional(Layer):
     def __init__(self, layer):
         super().__init__()
         if not isinstance(layer, _Recurrent):
-            raise TypeError(f"Bidirectional wraps an nn.RNN, nn.GRU or nn.LSTM, got {type(layer).__name__}")
+            raise TypeError(f"Bidirectional wraps an nn.RNN, nn.GRU or nn.LSTM: layer must be one, got {type(layer).__name__}")
         self.forward_layer = layer
         self.backward_layer = layer.reversed_copy()
 

@@ -47,7 +47,7 @@ one graph node.  Off by default: what runs is the loop above.
 """
 from __future__ import annotations
 
-from .. import ops
+from .. import ops, validate
 from ..autograd import Tensor, as_tensor, is_grad_enabled
 
 
@@ -65,18 +65,31 @@ def scan(fn, xs, init, axis: int = 1, reverse: bool = False, replay: bool = Fals
 
     y_t may be a Tensor, a tuple of Tensors, or None (then ys is None).
     """
+    validate.function(fn, "fn", "scan")
     single = not isinstance(xs, (tuple, list))
     seqs = [xs] if single else list(xs)
+    if not seqs:
+        raise ValueError("scan: xs must be a Tensor or a non-empty tuple of Tensors, got an empty tuple")
     like = next((s for s in seqs if isinstance(s, Tensor)), None)
-    seqs = [as_tensor(s, like) for s in seqs]
-    axis = axis % seqs[0].ndim
+    for k, s in enumerate(seqs):
+        if not isinstance(s, Tensor):
+            try:
+                seqs[k] = as_tensor(s, like)
+            except (TypeError, ValueError) as exc:
+                raise TypeError(f"scan: xs must hold Tensors or arrays of numbers ({exc})") from None
+        validate.numeric(seqs[k].data, "xs", "scan")
+        if seqs[k].ndim == 0:
+            raise ValueError("scan: xs must have a time axis, got a scalar (shape ())")
+    axis = validate.axis(axis, seqs[0].ndim, f"scan (xs of shape {tuple(seqs[0].shape)})")
+    reverse = validate.flag(reverse, "reverse", "scan")
+    replay = validate.flag(replay, "replay", "scan")
     T = seqs[0].shape[axis]
     for s in seqs:
         if s.shape[axis] != T:
             raise ValueError(f"scan: every sequence needs the same length along axis {axis}, got "
                              f"shapes {[tuple(s.shape) for s in seqs]}")
     if T == 0:
-        raise ValueError(f"scan: the sequence of shape {tuple(seqs[0].shape)} has no steps along "
+        raise ValueError(f"scan: xs of shape {tuple(seqs[0].shape)} has no steps along "
                          f"axis {axis}")
 
     steps = [ops.unstack(s, axis) for s in seqs]      # per sequence: T slices

@@ -19,7 +19,7 @@ gives fastai's default d = min(600, round(1.6 * n ** 0.56)).
 """
 from __future__ import annotations
 
-from .. import ops
+from .. import ops, validate
 from ..autograd import array_of
 from .embedding import Embedding
 from .layer import Layer
@@ -28,9 +28,12 @@ from .layer import Layer
 class ConcatEmbeddings(Layer):
     def __init__(self, sizes, names=None):
         super().__init__()
-        self.sizes = [(int(n), int(d)) for n, d in sizes]
+        if not isinstance(sizes, (list, tuple)) or not all(isinstance(s, (list, tuple)) and len(s) == 2 for s in sizes):
+            raise TypeError(f"ConcatEmbeddings: sizes must be a list of (n_categories, d) pairs, got {sizes!r}")
+        self.sizes = [(validate.positive_int(n, "sizes (n_categories)", "ConcatEmbeddings"),
+                       validate.positive_int(d, "sizes (d)", "ConcatEmbeddings")) for n, d in sizes]
         if not self.sizes:
-            raise ValueError("ConcatEmbeddings needs at least one (n_categories, d) pair")
+            raise ValueError("ConcatEmbeddings: sizes must hold at least one (n_categories, d) pair, got []")
         self.names = list(names) if names is not None else [f"col{j}" for j in range(len(self.sizes))]
         if len(self.names) != len(self.sizes):
             raise ValueError(f"ConcatEmbeddings: {len(self.names)} names for {len(self.sizes)} columns")

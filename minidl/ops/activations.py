@@ -20,13 +20,16 @@ produce NaN.
 from __future__ import annotations
 
 from ..autograd import Function
-from .. import backend
+from .. import backend, validate
 
 
 class ReLUOp(Function):
+    """y = max(0, x), as ``maximum`` -- not ``x * (x > 0)``, which gives -inf * 0 = NaN at -inf.
+
+    The gradient passes where x is not <= 0: at NaN too, as in PyTorch (a NaN stays visible)."""
     def forward(self, x):
-        self.positive = x > 0
-        return x * self.positive
+        self.positive = ~(x <= 0)
+        return backend.xp_of(x).maximum(x, 0).astype(x.dtype, copy=False)
 
     def backward(self, gy):
         return gy * self.positive
@@ -82,6 +85,7 @@ class SoftmaxOp(Function):
 
     def forward(self, x):
         xp = backend.xp_of(x)
+        self.axis = validate.axis(self.axis, x.ndim, "softmax")
         e = xp.exp(x - x.max(axis=self.axis, keepdims=True))
         self.y = e / e.sum(axis=self.axis, keepdims=True)
         return self.y
@@ -97,6 +101,7 @@ class LogSoftmaxOp(Function):
         self.axis = axis
 
     def forward(self, x):
+        self.axis = validate.axis(self.axis, x.ndim, "log_softmax")
         self.y = stable_log_softmax(x, self.axis)
         return self.y
 
@@ -109,9 +114,7 @@ class DropoutOp(Function):
     """Inverted dropout: keep each unit with probability 1 - rate and scale by
     1/(1 - rate), so the expected activation is unchanged and eval needs no rescale."""
     def __init__(self, rate):
-        if not 0 <= rate < 1:
-            raise ValueError(f"dropout rate must be in [0, 1), got {rate}")
-        self.rate = rate
+        self.rate = validate.number(rate, "rate", "dropout", lo=0, hi=1, hi_open=True)
 
     def forward(self, x):
         rng = backend.device_rng(backend.name_of(x))
@@ -124,7 +127,7 @@ class DropoutOp(Function):
 
 
 def relu(x): return ReLUOp()(x)
-def leaky_relu(x, slope=0.01): return LeakyReLU(slope)(x)
+def leaky_relu(x, slope=0.01): return LeakyReLU(validate.number(slope, "slope", "leaky_relu"))(x)
 def sigmoid(x): return SigmoidOp()(x)
 def tanh(x): return TanhOp()(x)
 def softmax(x, axis=-1): return SoftmaxOp(axis)(x)
@@ -133,7 +136,8 @@ def log_softmax(x, axis=-1): return LogSoftmaxOp(axis)(x)
 
 def dropout(x, rate, training=True):
     """Identity when not training or rate == 0 (no graph node, no RNG draw)."""
-    if not training or rate == 0:
+    rate = validate.number(rate, "rate", "dropout", lo=0, hi=1, hi_open=True)
+    if not validate.flag(training, "training", "dropout") or rate == 0:
         return x
     return DropoutOp(rate)(x)
 
@@ -148,9 +152,11 @@ class SigmoidRange(Function):
     rating: a sigmoid only approaches its upper end, so (0, 5) would need x = +inf.
     """
     def __init__(self, low, high):
-        if not high > low:
+        low = validate.number(low, "low", "sigmoid_range", finite=True)
+        high = validate.number(high, "high", "sigmoid_range", finite=True)
+        if not low < high:
             raise ValueError(f"sigmoid_range: need low < high, got low={low}, high={high}")
-        self.low, self.high = float(low), float(high)
+        self.low, self.high = low, high
 
     def forward(self, x):
         self.s = stable_sigmoid(x)

@@ -6,10 +6,12 @@ gradient of each *input's* shape, so every binary op ends with ``sum_to``
 """
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from ..autograd import Function, Tensor, array_of, as_tensor, sum_to
-from .. import backend
+from .. import backend, validate
 
 
 def _xp(a):
@@ -68,7 +70,11 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """y = a ** p for a constant exponent p;  dy/da = p a^(p-1)."""
+    """y = a ** p for a constant number p;  dy/da = p a^(p-1)  (and 0 when p = 0).
+
+    p = 0 is its own case: y = 1 everywhere, so dy/da = 0 -- also at a = 0, where
+    the formula would give 0 * 0^-1 = 0 * inf = NaN (PyTorch: 0, as here).
+    """
     def __init__(self, p):
         self.p = p
 
@@ -77,7 +83,45 @@ class Pow(Function):
         return a ** self.p
 
     def backward(self, gy):
+        if self.p == 0:
+            return _xp(gy).zeros_like(gy)
         return gy * self.p * self.a ** (self.p - 1)
+
+
+class Power(Function):
+    """y = a ** b with both sides arrays (a tensor exponent, or a number/array base ``2 ** x``).
+
+        dy/da = b a^(b-1)        (0 where b = 0)
+        dy/db = y ln a           (0 where a = 0 and b >= 0: y is 0 or 1 there, flat in b)
+
+    Written out, not as exp(b ln a): that shortcut is NaN for every negative base,
+    while (-3) ** 2.0 = 9 with dy/da = -6 (PyTorch agrees).  For a < 0, ln a is NaN,
+    so dy/db is NaN there: a negative number has no real power for a non-integer b,
+    and PyTorch says the same.  Both gradients are summed back to their input's
+    shape (``2 ** x`` with a scalar base broadcasts it).
+    """
+    def forward(self, a, b):
+        if a.dtype.kind == "f" and b.dtype.kind != "f":       # an integer exponent keeps a float32 base float32
+            b = b.astype(a.dtype)
+        elif b.dtype.kind == "f" and a.dtype.kind != "f":
+            a = a.astype(b.dtype)
+        self.a, self.b = a, b
+        with np.errstate(invalid="ignore", divide="ignore"):    # (-2) ** 0.5 is NaN, 0 ** -1 inf: as NumPy
+            self.y = _xp(a).power(a, b)
+        return self.y
+
+    def backward(self, gy):
+        xp = _xp(gy)
+        need_a, need_b = self.needs_input_grad
+        ga = gb = None
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if need_a:
+                ga = sum_to(xp.where(self.b == 0, 0, gy * self.b * self.a ** (self.b - 1)), self.a.shape)
+            if need_b:
+                flat = (self.a == 0) & (self.b >= 0)
+                gb = sum_to(xp.where(flat, 0, gy * self.y * xp.log(self.a)), self.b.shape)
+        return (None if ga is None else ga.astype(gy.dtype, copy=False),
+                None if gb is None else gb.astype(gy.dtype, copy=False))
 
 
 class Exp(Function):
@@ -149,13 +193,25 @@ class Maximum(Function):
 
 
 class Where(Function):
-    """y = cond ? a : b (cond is not differentiated)."""
+    """y = cond ? a : b;  dy/da = cond, dy/db = not cond  (cond is not differentiated).
+
+    The condition is cast to bool ONCE, here in forward: ``~`` of an integer
+    condition flips its bits (~1 = -2, so b would receive -2 gy), and ``~`` of a
+    float condition is not defined at all.  Nonzero means True, as in NumPy.
+    """
     def __init__(self, cond):
         self.cond = cond
 
     def forward(self, a, b):
+        xp = _xp(a)
         self.shapes = a.shape, b.shape
-        return _xp(a).where(self.cond, a, b)
+        self.cond = backend.to_backend(self.cond, backend.name_of(a)).astype(bool, copy=False)
+        try:
+            np.broadcast_shapes(self.cond.shape, a.shape, b.shape)
+        except ValueError:
+            raise ValueError(f"where: cond of shape {self.cond.shape}, a of shape {a.shape} and b of shape "
+                             f"{b.shape} do not broadcast together") from None
+        return xp.where(self.cond, a, b)
 
     def backward(self, gy):
         return sum_to(gy * self.cond, self.shapes[0]), sum_to(gy * ~self.cond, self.shapes[1])
@@ -185,7 +241,7 @@ class MatMul(Function):
     """
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0 or a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
-            raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not aligned "
+            raise ValueError(f"matmul: input 0 of shape {a.shape} and input 1 of shape {b.shape} are not aligned "
                              f"(last axis of the first must equal the "
                              f"{'second-to-last' if b.ndim > 1 else 'only'} axis of the second)")
         self.a, self.b = a, b
@@ -215,31 +271,44 @@ def sqrt(a): return Sqrt()(a)
 def abs(a): return Abs()(a)  # noqa: A001  (the course calls it abs)
 def matmul(a, b): return MatMul()(a, b)
 def maximum(a, b): return Maximum()(a, b)
-def cast(a, dtype): return Cast(dtype)(a)
+def cast(a, dtype): return Cast(backend.numeric_dtype(dtype, "cast"))(a)
 
 
 def pow(a, p):  # noqa: A001
-    """a ** p for a constant (Python number) exponent."""
-    if isinstance(p, Tensor):
-        # a ** b with a tensor exponent: exp(b * ln a), valid for a > 0
-        return exp(mul(p, log(a)))
-    return Pow(p)(a)
+    """a ** p: ``Pow`` for a constant Python number p, ``Power`` for a Tensor or array exponent."""
+    if isinstance(p, numbers.Real) and not isinstance(p, Tensor):
+        return Pow(p)(a)
+    return Power()(a, p)            # a Tensor, array or list exponent: checked as input 1
 
 
 def rpow(base, a):
-    """base ** a for a constant base > 0: exp(a ln base)."""
-    import math
-    return exp(mul(a, math.log(base)))
+    """base ** a for a constant base (a number or an array), with ``a`` the Tensor exponent.
+
+    Any base: (-2) ** x is 4 at x = 2 and 0 ** x is 0 for x > 0 (see ``Power``)."""
+    return Power()(base, a)         # the base is checked (and converted) as input 0
 
 
 def clip(a, lo=None, hi=None):
+    """min(max(a, lo), hi) with numbers lo <= hi (either may be None: no bound on that side)."""
     if lo is None and hi is None:
-        raise ValueError("clip needs lo, hi or both")
+        raise ValueError("clip: give lo, hi or both (both are None)")
+    lo = None if lo is None else validate.number(lo, "lo", "clip")
+    hi = None if hi is None else validate.number(hi, "hi", "clip")
+    if lo is not None and hi is not None and lo > hi:
+        raise ValueError(f"clip: lo must be <= hi, got lo={lo}, hi={hi}")
     return Clip(lo, hi)(a)
 
 
 def where(cond, a, b):
-    """Elementwise choice; ``cond`` is a boolean Tensor or array (no gradient)."""
-    cond = array_of(cond)
+    """Elementwise choice; ``cond`` is a Tensor or array (nonzero = True, no gradient)."""
+    given = cond = array_of(cond)
+    if isinstance(cond, (bool, int, float, list, tuple)):
+        try:
+            cond = np.asarray(cond)
+        except ValueError:
+            cond = None
+    if getattr(getattr(cond, "dtype", None), "kind", None) not in ("b", "i", "u", "f"):
+        raise TypeError(f"where: cond must be a Tensor, an array or a list of numbers or booleans, got "
+                        f"{type(given).__name__} {given!r}")
     like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
     return Where(cond)(as_tensor(a, like), as_tensor(b, like))

@@ -63,19 +63,24 @@ tests/test_conv.py holds the im2col version equal to.
 """
 from __future__ import annotations
 
-from .. import backend
+from .. import backend, validate
 from ..autograd import Function, Tensor, as_tensor
 from . import arithmetic, shape
 
 
 # ----------------------------------------------------------------------------- sizes and checks
-def pair(v, what: str = "value") -> tuple[int, int]:
-    """``3 -> (3, 3)``; ``(3, 5) -> (3, 5)``: one number per spatial axis (height, width)."""
+def pair(v, what: str = "value", who: str = "") -> tuple[int, int]:
+    """``3 -> (3, 3)``; ``(3, 5) -> (3, 5)``: one number per spatial axis (height, width).
+
+    Each must be a whole number >= 1 (>= 0 for ``padding``): the one size rule of ``minidl/validate.py``."""
+    who = who or what
+    minimum = 0 if what == "padding" else 1
     if isinstance(v, (tuple, list)):
         if len(v) != 2:
-            raise ValueError(f"{what} must be an int or a pair (height, width), got {v!r}")
-        return int(v[0]), int(v[1])
-    return int(v), int(v)
+            raise ValueError(f"{who}: {what} must be an int or a pair (height, width), got {v!r}")
+        return tuple(validate.positive_int(n, what, who, minimum) for n in v)
+    n = validate.positive_int(v, what, who, minimum)
+    return n, n
 
 
 def conv_output_size(size: int, k: int, stride: int = 1, padding: int = 0) -> int:
@@ -173,7 +178,7 @@ def im2col(x, kh: int, kw: int, stride=1, padding=0):
 
     Columns run over output pixels row by row, the batch index fastest.
     """
-    (sh, sw), (ph, pw) = pair(stride), pair(padding)
+    (sh, sw), (ph, pw) = pair(stride, "stride"), pair(padding, "padding")
     win = windows(batch_last_padded(x, ph, pw), kh, kw, sh, sw, axes=(1, 2))   # (C, Ho, Wo, N, kh, kw)
     C, Ho, Wo, N = win.shape[:4]
     return win.transpose(0, 4, 5, 1, 2, 3).reshape(C * kh * kw, Ho * Wo * N)
@@ -245,7 +250,7 @@ def conv2d_simple(x, w, b=None, stride=1, padding=0):
         x = as_tensor(x, w if isinstance(w, Tensor) else None)
     w = as_tensor(w, x)
     check_conv2d(x.shape, w.shape, stride, padding, "conv2d_simple")
-    (sh, sw), (ph, pw) = pair(stride), pair(padding)
+    (sh, sw), (ph, pw) = pair(stride, "stride"), pair(padding, "padding")
     O, C, kh, kw = w.shape
     N, _, H, W = x.shape
     xp = backend.xp_of(x.data)

@@ -16,36 +16,60 @@ mean is over real tokens only, so padding neither adds loss nor dilutes it.
 """
 from __future__ import annotations
 
-from ..autograd import Function, array_of, as_tensor
-from .. import backend
+from ..autograd import Function, Tensor, array_of, tensor
+from .. import backend, validate
 from . import activations, arithmetic, reductions
 
 
-def _check_targets(logits_shape, targets, n_classes):
-    if targets.dtype.kind not in "iu":
-        raise TypeError(f"cross_entropy: targets must be integer class ids, got dtype {targets.dtype}")
+def _check_targets(logits_shape, targets, n_classes, who="cross_entropy", scores="logits"):
     if targets.shape != logits_shape[:-1]:
-        raise ValueError(f"cross_entropy: targets of shape {targets.shape} do not match logits of "
+        raise ValueError(f"{who}: targets of shape {targets.shape} do not match {scores} of "
                          f"shape {logits_shape} (expected targets of shape {logits_shape[:-1]})")
-    if targets.size:
-        lo, hi = int(targets.min()), int(targets.max())
-        if lo < 0 or hi >= n_classes:
-            bad = lo if lo < 0 else hi
-            raise IndexError(f"cross_entropy: target class {bad} is out of range for "
-                             f"{n_classes} classes (valid 0..{n_classes - 1})")
+    validate.ids(targets, n_classes, who, "targets", "target class", "{n} classes")
 
 
-def _weights(targets, mask, reduction, dtype):
-    """Per-target weight w so that the loss is sum(w * nll): 1/N, mask/sum(mask) or 1."""
+def _weights(targets, mask, reduction, dtype, who="cross_entropy"):
+    """Per-target weight w so that the loss is sum(w * nll): 1/N, mask/sum(mask) or 1.
+
+    The mask may hold any weights >= 0 (1 = count this target, 0 = padding): a negative
+    weight would reward the model for being wrong there, so it is refused."""
     xp = backend.xp_of(targets)
-    w = xp.ones(targets.shape, dtype=dtype) if mask is None else xp.asarray(mask).astype(dtype)
-    if mask is not None and w.shape != targets.shape:
-        raise ValueError(f"cross_entropy: mask of shape {w.shape} does not match targets {targets.shape}")
+    validate.choice(reduction, ("mean", "sum", "none"), "reduction", who)
+    if mask is None:
+        w = xp.ones(targets.shape, dtype=dtype)
+    else:
+        w = validate.weights(xp.asarray(mask), who, "mask").astype(dtype)
+        if w.shape != targets.shape:
+            raise ValueError(f"{who}: mask of shape {w.shape} does not match targets {targets.shape}")
     if reduction == "mean":
         w = w / max(float(w.sum()), 1.0)
-    elif reduction not in ("sum", "none"):
-        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
     return w
+
+
+def _as_input(x, name, who):
+    """A Tensor as is; a list or array as a constant Tensor under md.tensor's dtype policy."""
+    if isinstance(x, Tensor):
+        validate.numeric(x.data, name, who)
+        return x
+    try:
+        return tensor(x)
+    except (TypeError, ValueError):
+        raise TypeError(f"{who}: {name} must be a Tensor or an array of real numbers, got "
+                        f"{type(x).__name__} {x!r}") from None
+
+
+def _ids(targets, like, who, name="targets"):
+    """Integer targets as a backend array on ``like``'s device (a list or a Tensor accepted)."""
+    try:
+        t = backend.xp_of(like.data).asarray(array_of(targets))
+    except (TypeError, ValueError):
+        t = None
+    if t is None or t.dtype.kind not in "biuf":
+        raise TypeError(f"{who}: {name} must be an array of numbers, got {type(targets).__name__} {targets!r}")
+    return t
+
+
+LOG_PROB_SLACK = 1e-4     # log-probabilities computed in float32 may round a hair above 0
 
 
 class SoftmaxCrossEntropy(Function):
@@ -74,10 +98,8 @@ class SoftmaxCrossEntropy(Function):
 
 def cross_entropy(logits, targets, mask=None, reduction="mean"):
     """Fused, stable softmax cross-entropy of ``logits`` against integer ``targets``."""
-    xp = backend.xp_of(array_of(logits))
-    targets = xp.asarray(array_of(targets))
-    mask = array_of(mask)
-    return SoftmaxCrossEntropy(targets, mask, reduction)(logits)
+    logits = _logits(logits, "logits", "cross_entropy")
+    return SoftmaxCrossEntropy(_ids(targets, logits, "cross_entropy"), _mask(mask, "cross_entropy"), reduction)(logits)
 
 
 class NLLLoss(Function):
@@ -87,8 +109,12 @@ class NLLLoss(Function):
 
     def forward(self, logp):
         xp = backend.xp_of(logp)
-        _check_targets(logp.shape, self.targets, logp.shape[-1])
-        self.w = _weights(self.targets, self.mask, self.reduction, logp.dtype)
+        _check_targets(logp.shape, self.targets, logp.shape[-1], "nll_loss", "log_probs")
+        if logp.size and float(logp.max()) > LOG_PROB_SLACK:
+            raise ValueError(f"nll_loss: log_probs must be log-probabilities (<= 0), got a {logp.dtype} array "
+                             f"of shape {logp.shape} with values up to {float(logp.max()):.4g}: pass "
+                             "log_softmax(z), not probabilities or logits (or use cross_entropy on the logits)")
+        self.w = _weights(self.targets, self.mask, self.reduction, logp.dtype, "nll_loss")
         self.shape = logp.shape
         picked = xp.take_along_axis(logp, self.targets[..., None], axis=-1)[..., 0]
         nll = -picked * self.w
@@ -109,25 +135,50 @@ def nll_loss(log_probs, targets, mask=None, reduction="mean"):
     so the normalisation is not done twice.  Same shapes and mask rules as
     ``cross_entropy``.
     """
-    xp = backend.xp_of(array_of(log_probs))
-    targets = xp.asarray(array_of(targets))
+    log_probs = _logits(log_probs, "log_probs", "nll_loss")
+    return NLLLoss(_ids(targets, log_probs, "nll_loss"), _mask(mask, "nll_loss"), reduction)(log_probs)
+
+
+def _logits(x, name, who):
+    """Scores (..., C) with at least one axis (the classes)."""
+    x = _as_input(x, name, who)
+    if x.ndim == 0 or x.dtype.kind != "f" or x.shape[-1] == 0:
+        raise ValueError(f"{who}: {name} must be floating scores of shape (..., n_classes), got a {x.dtype} "
+                         f"tensor of shape {tuple(x.shape)}")
+    return x
+
+
+def _mask(mask, who):
     mask = array_of(mask)
-    return NLLLoss(targets, mask, reduction)(log_probs)
+    if mask is not None and not hasattr(mask, "dtype"):
+        try:
+            mask = backend.xp().asarray(mask)
+        except (TypeError, ValueError):
+            raise TypeError(f"{who}: mask must be an array of weights, got {type(mask).__name__} {mask!r}") from None
+    return mask
 
 
 def one_hot(targets, n_classes, dtype):
+    """targets (S,) int -> (S + (n_classes,)) of ``dtype``: 1 at each target's class, 0 elsewhere."""
+    n_classes = validate.positive_int(n_classes, "n_classes", "one_hot")
+    dtype = backend.numeric_dtype(dtype, "one_hot")
+    targets = array_of(targets)
+    if not hasattr(targets, "dtype"):
+        targets = backend.xp().asarray(targets) if isinstance(targets, (list, tuple, int)) else targets
+    if not hasattr(targets, "dtype"):
+        raise TypeError(f"one_hot: targets must be integer class ids, got {type(targets).__name__} {targets!r}")
+    validate.ids(targets, n_classes, "one_hot", "targets", "target class", "n_classes = {n} classes")
     xp = backend.xp_of(targets)
     return (targets[..., None] == xp.arange(n_classes)).astype(dtype)
 
 
 def cross_entropy_simple(logits, targets, mask=None, reduction="mean"):
     """The same loss composed from primitives (readable twin of ``cross_entropy``)."""
-    logits = as_tensor(logits)
-    xp = backend.xp_of(logits.data)
-    t = xp.asarray(array_of(targets))
-    _check_targets(logits.shape, t, logits.shape[-1])
+    logits = _logits(logits, "logits", "cross_entropy_simple")
+    t = _ids(targets, logits, "cross_entropy_simple")
+    _check_targets(logits.shape, t, logits.shape[-1], "cross_entropy_simple")
     nll = -(activations.log_softmax(logits) * one_hot(t, logits.shape[-1], logits.dtype)).sum(axis=-1)
-    w = _weights(t, array_of(mask), reduction, logits.dtype)
+    w = _weights(t, _mask(mask, "cross_entropy_simple"), reduction, logits.dtype, "cross_entropy_simple")
     weighted = nll * w
     return weighted if reduction == "none" else weighted.sum()
 
@@ -153,11 +204,13 @@ class BinaryCrossEntropyWithLogits(Function):
 
 
 def binary_cross_entropy(logits, targets):
-    """Stable binary cross-entropy from *logits* (apply no sigmoid first)."""
-    xp = backend.xp_of(array_of(logits))
-    t = array_of(targets)
-    dtype = logits.dtype
-    return BinaryCrossEntropyWithLogits(xp.asarray(t).astype(dtype))(logits)
+    """Stable binary cross-entropy from *logits* (apply no sigmoid first); targets in [0, 1]."""
+    logits = _as_input(logits, "logits", "binary_cross_entropy")
+    if logits.dtype.kind != "f":
+        raise TypeError(f"binary_cross_entropy: logits must be floating scores, got {logits.dtype}")
+    t = _ids(targets, logits, "binary_cross_entropy")
+    validate.in_range(t, 0, 1, "binary_cross_entropy", "targets", " (probabilities of the positive class)")
+    return BinaryCrossEntropyWithLogits(t.astype(logits.dtype))(logits)
 
 
 def mse(pred, target):
@@ -166,7 +219,9 @@ def mse(pred, target):
     (Broadcasting a (4, 1) prediction against a (4,) target would silently average a
     (4, 4) table of wrong differences, so it is refused.)
     """
-    shapes = tuple(getattr(pred, "shape", ())), tuple(getattr(target, "shape", ()))
+    pred = _as_input(pred, "pred", "mse")
+    target = _as_input(target, "target", "mse")
+    shapes = tuple(pred.shape), tuple(target.shape)
     if shapes[0] != shapes[1]:
         raise ValueError(f"mse: prediction of shape {shapes[0]} and target of shape {shapes[1]} differ; "
                          "reshape one (e.g. pred.reshape(-1) or target[:, None])")
@@ -205,6 +260,9 @@ def triplet_loss(v1, v2, margin=0.25, negatives="both"):
     largest off-diagonal score overall (negatives above the positive included);
     this one follows the course's definition.
     """
+    v1, v2 = _as_input(v1, "v1", "triplet_loss"), _as_input(v2, "v2", "triplet_loss")
+    margin = validate.number(margin, "margin", "triplet_loss")
+    validate.choice(negatives, ("mean_neg", "closest_neg", "both"), "negatives", "triplet_loss")
     if v1.ndim != 2 or v1.shape != v2.shape or v1.shape[0] < 2:
         raise ValueError(f"triplet_loss: v1 {tuple(v1.shape)} and v2 {tuple(v2.shape)} must both be "
                          "(B, d) with B >= 2 (the other rows of the batch are the negatives)")

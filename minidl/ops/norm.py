@@ -25,16 +25,24 @@ statistics, for the layer's running averages.
 """
 from __future__ import annotations
 
-from .. import backend
+from .. import backend, validate
 from ..autograd import Function
 
 
 class BatchNorm(Function):
     def __init__(self, eps: float = 1e-5):
-        self.eps = eps
+        self.eps = validate.number(eps, "eps", "batch_norm", lo=0, lo_open=True)
 
     def forward(self, x, gamma, beta):
+        if x.ndim < 2:
+            raise ValueError(f"batch_norm: x must be (batch, channels, ...), got shape {x.shape}")
+        for name, p in (("gamma", gamma), ("beta", beta)):
+            if p.shape != (x.shape[1],):
+                raise ValueError(f"batch_norm: {name} of shape {p.shape} does not fit x of shape {x.shape} "
+                                 f"(one value per channel: ({x.shape[1]},))")
         self.axes = (0,) + tuple(range(2, x.ndim))
+        if x.size == 0:
+            raise ValueError(f"batch_norm: x of shape {x.shape} holds no values to normalise")
         shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)             # broadcast over batch and grid
         xp = backend.xp_of(x)
         mu = x.mean(axis=self.axes, keepdims=True)

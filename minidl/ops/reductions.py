@@ -6,22 +6,14 @@ gradient is reshaped to keep size-1 axes so NumPy broadcasting does the rest.
 """
 from __future__ import annotations
 
-import operator
-
 from ..autograd import Function
-from .. import backend
+from .. import backend, validate
 
 
-def normalize_axes(axis, ndim):
-    """Normalise ``axis`` (None, an integer or a tuple of them, negatives allowed) to a sorted tuple."""
-    if axis is None:
-        return tuple(range(ndim))
-    axis = (operator.index(axis),) if not isinstance(axis, (tuple, list)) else tuple(map(operator.index, axis))
-    for a in axis:                 # a % ndim would silently wrap axis=5 onto axis 1
-        if not -ndim <= a < ndim:
-            raise ValueError(f"axis {a} is out of bounds for a tensor with {ndim} dimension(s) "
-                             f"(valid axes: {-ndim}..{ndim - 1})")
-    return tuple(sorted(a % ndim for a in axis))
+def normalize_axes(axis, ndim, who="reduction"):
+    """``axis`` (None, an integer -- NumPy integers too -- or a tuple of them, negatives allowed)
+    as a sorted tuple; the one rule for axes lives in ``minidl/validate.py``."""
+    return validate.axes(axis, ndim, who)
 
 
 def _expand(gy, in_shape, axes, keepdims):
@@ -34,11 +26,12 @@ def _expand(gy, in_shape, axes, keepdims):
 
 class Sum(Function):
     """y = sum_i x_i over ``axis``;  dy/dx_i = 1 (the gradient is copied to each x_i)."""
+    who = "sum"
     def __init__(self, axis=None, keepdims=False):
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, x):
-        self.in_shape, self.axes = x.shape, normalize_axes(self.axis, x.ndim)
+        self.in_shape, self.axes = x.shape, normalize_axes(self.axis, x.ndim, self.who)
         return x.sum(axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, gy):
@@ -51,11 +44,12 @@ class Sum(Function):
 
 class MeanOp(Function):
     """y = (1/n) sum_i x_i;  dy/dx_i = 1/n."""
+    who = "mean"
     def __init__(self, axis=None, keepdims=False):
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, x):
-        self.in_shape, self.axes = x.shape, normalize_axes(self.axis, x.ndim)
+        self.in_shape, self.axes = x.shape, normalize_axes(self.axis, x.ndim, self.who)
         self.n = 1
         for a in self.axes:
             self.n *= x.shape[a]
@@ -77,13 +71,16 @@ class Max(Function):
     Ties split the gradient evenly between the tied elements, so the result is
     the average of the one-sided derivatives (what a central difference sees).
     """
-    largest = True
+    largest, who = True, "max"
 
     def __init__(self, axis=None, keepdims=False):
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, x):
-        self.in_shape, self.axes = x.shape, normalize_axes(self.axis, x.ndim)
+        self.in_shape, self.axes = x.shape, normalize_axes(self.axis, x.ndim, self.who)
+        if any(x.shape[a] == 0 for a in self.axes):
+            raise ValueError(f"{self.who}: x of shape {x.shape} is empty along axis {self.axes}: the {self.who} "
+                             "of nothing is undefined")
         y = x.max(axis=self.axes, keepdims=True) if self.largest else x.min(axis=self.axes, keepdims=True)
         self.winners = (x == y)
         return y if self.keepdims else y.reshape([n for i, n in enumerate(x.shape) if i not in self.axes])
@@ -96,10 +93,10 @@ class Max(Function):
 
 class Min(Max):
     """y = min_i x_i;  the gradient goes to the arg-min (ties share it)."""
-    largest = False
+    largest, who = False, "min"
 
 
-def sum(x, axis=None, keepdims=False): return Sum(axis, keepdims)(x)  # noqa: A001
-def mean(x, axis=None, keepdims=False): return MeanOp(axis, keepdims)(x)
-def max(x, axis=None, keepdims=False): return Max(axis, keepdims)(x)  # noqa: A001
-def min(x, axis=None, keepdims=False): return Min(axis, keepdims)(x)  # noqa: A001
+def sum(x, axis=None, keepdims=False): return Sum(axis, validate.flag(keepdims, "keepdims", "sum"))(x)  # noqa: A001
+def mean(x, axis=None, keepdims=False): return MeanOp(axis, validate.flag(keepdims, "keepdims", "mean"))(x)
+def max(x, axis=None, keepdims=False): return Max(axis, validate.flag(keepdims, "keepdims", "max"))(x)  # noqa: A001
+def min(x, axis=None, keepdims=False): return Min(axis, validate.flag(keepdims, "keepdims", "min"))(x)  # noqa: A001

@@ -10,8 +10,8 @@ gradient back to where the value came from:
 """
 from __future__ import annotations
 
-from ..autograd import Function, Tensor, array_of, as_tensor
-from .. import backend
+from ..autograd import Function, Tensor, array_of, as_tensor, tensor
+from .. import backend, validate
 
 
 class Reshape(Function):
@@ -23,7 +23,7 @@ class Reshape(Function):
         try:
             return x.reshape(self.shape)
         except ValueError:
-            raise ValueError(f"reshape: cannot reshape {x.shape} ({x.size} values) into {self.shape}") from None
+            raise ValueError(f"reshape: cannot reshape x of shape {x.shape} ({x.size} values) into {self.shape}") from None
 
     def backward(self, gy):
         return gy.reshape(self.in_shape)
@@ -63,7 +63,11 @@ class GetItem(Function):
 
     def forward(self, x):
         self.in_shape, self.dtype = x.shape, x.dtype
-        return x[self.idx]
+        try:
+            return x[self.idx]
+        except (IndexError, TypeError, ValueError) as exc:
+            raise IndexError(f"getitem: index {self.idx!r} does not index a tensor of shape {x.shape} "
+                             f"(idx: {exc})") from None
 
     def backward(self, gy):
         gx = backend.xp_of(gy).zeros(self.in_shape, dtype=gy.dtype)
@@ -105,10 +109,10 @@ class Split(Function):
     def forward(self, x):
         n, k = x.shape[self.axis], self.ios
         if isinstance(k, int):                    # k equal sections, as numpy.split
-            if k <= 0 or n % k:
-                raise ValueError(f"split: an axis of length {n} does not split into {k} "
-                                 "equal sections")
-            k = range(n // k, n, n // k)
+            if n % k:
+                raise ValueError(f"split: axis {self.axis} of x has length {n}, which does not split into "
+                                 f"indices_or_sections = {k} equal sections")
+            k = [n // k * i for i in range(1, k)]
         return _cut(x, list(k), self.axis)
 
     def backward(self, *gys):
@@ -149,15 +153,8 @@ class EmbeddingOp(Function):
     (``backend.scatter_add_rows``: one vectorised pass, repeated ids accumulate).
     """
     def forward(self, ids, W):
-        if ids.dtype.kind not in "iu":
-            raise TypeError(f"embedding: ids must be integers, got dtype {ids.dtype}")
         V = W.shape[0]
-        if ids.size:
-            lo, hi = int(ids.min()), int(ids.max())
-            if lo < 0 or hi >= V:
-                bad = lo if lo < 0 else hi
-                raise IndexError(f"embedding: token id {bad} is out of range for a vocabulary "
-                                 f"of size {V} (valid ids are 0..{V - 1})")
+        validate.ids(ids, V, "embedding", "ids", "token id", "a vocabulary of size {n} (the rows of W)")
         self.ids, self.V = ids, V
         return backend.xp_of(W).take(W, ids, axis=0)      # W[ids]; take is the faster gather
 
@@ -172,21 +169,103 @@ def _cumsum(xs):
         yield total
 
 
-def reshape(x, shape): return Reshape(tuple(shape) if not isinstance(shape, int) else (shape,))(x)
-def transpose(x, axes=None): return Transpose(axes)(x)
-def getitem(x, idx): return GetItem(_raw_index(idx))(x)
-def split(x, indices_or_sections, axis=0): return Split(indices_or_sections, axis)(x)
-def unstack(x, axis=0): return list(Unstack(axis % x.ndim)(x))
+def reshape(x, shape):
+    """x with a new ``shape`` (an int or a sequence of ints, one of them may be -1)."""
+    items = shape if isinstance(shape, (tuple, list)) else (shape,)
+    dims = tuple(validate.axis_index(n, "shape", "reshape") for n in items)
+    if any(n < -1 for n in dims) or dims.count(-1) > 1:
+        raise ValueError(f"reshape: shape must hold sizes >= 0 and at most one -1, got {shape!r}")
+    return Reshape(dims)(x)
+
+
+def transpose(x, axes=None):
+    """x with its axes permuted (``axes`` a permutation of 0..ndim-1; None reverses them)."""
+    if axes is not None:
+        ndim = len(getattr(x, "shape", ()))
+        items = axes if isinstance(axes, (tuple, list)) else (axes,)
+        given = [validate.axis_index(a, "axes", "transpose") for a in items]
+        if sorted(a % ndim if -ndim <= a < ndim else a for a in given) != list(range(ndim)):
+            raise ValueError(f"transpose: axes must be a permutation of 0..{ndim - 1}, got {axes!r}")
+        axes = tuple(a % ndim for a in given)
+    return Transpose(axes)(x)
+
+
+def getitem(x, idx):
+    """x[idx]; an index NumPy refuses is named, with the tensor's shape."""
+    return GetItem(_raw_index(idx))(x)
+
+
+def split(x, indices_or_sections, axis=0):
+    """x cut along ``axis``: into k equal sections (an integer k) or at the given indices.
+
+    An axis of length 0 splits into k empty sections, as ``numpy.split`` does."""
+    x = as_tensor(x)
+    axis = validate.axis(axis, x.ndim, "split")
+    ios = indices_or_sections
+    if isinstance(ios, (list, tuple, range)) or getattr(ios, "ndim", 0) > 0:      # cut positions
+        ios = [validate.non_negative_int(i, "indices_or_sections (a cut position)", "split") for i in ios]
+    else:
+        ios = validate.positive_int(ios, "indices_or_sections (a number of sections)", "split")
+    return Split(ios, axis)(x)
+
+
+def unstack(x, axis=0):
+    """The slices of x along ``axis``, as a list of Tensors."""
+    x = x if isinstance(x, Tensor) else _tensors([x], "unstack")[0]
+    return list(Unstack(validate.axis(axis, x.ndim, "unstack"))(x))
+
+
+def _tensors(xs, who):
+    """The list of ``xs`` as Tensors sharing the first Tensor's backend and dtype policy."""
+    if isinstance(xs, Tensor) or not isinstance(xs, (list, tuple)):
+        raise TypeError(f"{who}: xs must be a list or tuple of tensors, got {type(xs).__name__}")
+    if not xs:
+        raise ValueError(f"{who}: xs must hold at least one tensor, got an empty {type(xs).__name__}")
+    like = next((x for x in xs if isinstance(x, Tensor)), None)
+    out = []
+    for k, x in enumerate(xs):
+        if isinstance(x, Tensor):
+            out.append(x)
+            continue
+        try:                      # plain arrays: constants under md.tensor's dtype policy
+            t = tensor(x) if like is None else as_tensor(x, like)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{who}: xs[{k}] must be a tensor or an array of numbers ({exc})") from None
+        validate.numeric(t.data, f"xs[{k}]", who)
+        like = t if like is None else like
+        out.append(t)
+    if who != "unstack" and any(t.ndim == 0 for t in out):
+        k = next(k for k, t in enumerate(out) if t.ndim == 0)
+        raise ValueError(f"{who}: xs[{k}] is a scalar (shape ()); {who} joins tensors of at least one axis")
+    return out
 
 
 def concat(xs, axis=0):
-    like = next(x for x in xs if isinstance(x, Tensor))
-    return Concat(axis)(*[as_tensor(x, like) for x in xs])
+    """Join ``xs`` (tensors or arrays, same shape but along ``axis``) along ``axis``."""
+    xs = _tensors(xs, "concat")
+    axis = validate.axis(axis, xs[0].ndim, "concat")
+    _same_shapes(xs, "concat", axis)
+    return Concat(axis)(*xs)
 
 
 def stack(xs, axis=0):
-    like = next(x for x in xs if isinstance(x, Tensor))
-    return Stack(axis)(*[as_tensor(x, like) for x in xs])
+    """Stack equal-shape ``xs`` along a new ``axis``."""
+    xs = _tensors(xs, "stack")
+    axis = validate.axis(axis, xs[0].ndim + 1, "stack")
+    _same_shapes(xs, "stack", None)
+    return Stack(axis)(*xs)
+
+
+def _same_shapes(xs, who, but):
+    """Every shape equal to the first's (except along axis ``but``), or an error naming both."""
+    first = xs[0].shape
+    for k, x in enumerate(xs[1:], 1):
+        other = x.shape
+        same = len(other) == len(first) and all(a == b for i, (a, b) in enumerate(zip(first, other)) if i != but)
+        if not same:
+            along = "" if but is None else f" except along axis {but}"
+            raise ValueError(f"{who}: xs[{k}] has shape {tuple(other)} but xs[0] has {tuple(first)}; "
+                             f"the shapes must be equal{along}")
 
 
 def embedding(ids, W, op=EmbeddingOp):
@@ -195,7 +274,17 @@ def embedding(ids, W, op=EmbeddingOp):
     ``op`` is the Function that does it: EmbeddingOp, or a subclass with another
     backward (``nn.Embedding(..., sparse_grad=True)`` passes minidl/fast's)."""
     ids = array_of(ids)
-    if not isinstance(W, Tensor):
-        raise TypeError("embedding: W must be a Tensor")
+    if not isinstance(W, Tensor) or W.ndim != 2 or W.dtype.kind != "f":
+        got = f"a {W.dtype} Tensor of shape {tuple(W.shape)}" if isinstance(W, Tensor) else type(W).__name__
+        raise TypeError(f"embedding: W must be a floating Tensor of shape (vocab_size, d), got {got}")
+    if not hasattr(ids, "dtype"):
+        given = ids
+        try:
+            ids = backend.xp_of(W.data).asarray(given)
+        except (TypeError, ValueError):
+            ids = None
+        if ids is None or ids.dtype.kind not in "iu":
+            raise TypeError(f"embedding: ids must be integers (an array or a nested list), got "
+                            f"{type(given).__name__} {given!r}")
     ids = backend.xp_of(W.data).asarray(ids)   # ids from the host are moved to W's device
     return op()(Tensor(ids), W)
