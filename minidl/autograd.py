@@ -225,8 +225,7 @@ class Function:
 
     def __call__(self, *inputs):
         if self.__dict__.get("_called") or self.__dict__.get("freed"):
-            # its saved arrays and graph links belong to the first call: reusing them would
-            # send the first output's gradient to the second call's inputs
+            # its saved arrays belong to the first call: the first output's gradient would reach these inputs
             raise RuntimeError(f"{type(self).__name__}: this Function object was already called once; a Function "
                                f"is used once -- make a new one per call: {type(self).__name__}(...)(x)")
         self._called = True
