@@ -19,8 +19,11 @@ a loss or gradient that is not finite.  Afterwards EVERYTHING is put back -- the
 weights and buffers, the optimizer's state (Adam's moments) and rate, and the
 train/eval mode -- so the test leaves no trace on the model.
 
-Two suggestions, on the points fastai reads (the first num_it // 10 and the
-last 5 dropped, where the average is still settling and the loss blows up):
+Two suggestions, read off the curve without its last 5 points (where the loss
+blows up) and without its start, where the average still rests on a few noisy
+losses: fastai drops the first num_it // 10 points; here at least the first
+1 / (2 (1 - beta)) = 25, since on a flat stretch the noise of the first average
+can be lower than the real dip and would win:
 
     "minimum/10"  the rate at the lowest smoothed loss, divided by 10: still on
                   the falling slope, a safe factor below where learning turns into
@@ -84,10 +87,10 @@ class LRFindResult:
         return fig
 
 
-def suggestions(lrs, losses, num_it):
-    """(minimum/10, steepest) on the points fastai uses; NaN when too few points remain."""
+def suggestions(lrs, losses, num_it, beta=0.98):
+    """(minimum/10, steepest) without the settling start and the last 5 points; NaN when too few remain."""
     lrs, losses = np.asarray(lrs, float), np.asarray(losses, float)
-    keep = slice(num_it // 10, len(lrs) - 5)
+    keep = slice(max(num_it // 10, round(0.5 / (1 - beta))), len(lrs) - 5)
     if len(lrs[keep]) >= 3:
         lrs, losses = lrs[keep], losses[keep]
     if len(lrs) < 2:
@@ -166,7 +169,7 @@ def lr_find(model, loss_fn, optimizer, train_batches, start_lr: float = 1e-7, en
     if len(lrs) < 2:
         raise FloatingPointError(f"lr_find: the loss was not finite from the first steps (start_lr={start_lr:g}); "
                                  "check the data and the loss, or lower start_lr")
-    lr_min, lr_steep = suggestions(lrs, smooth, num_it)
+    lr_min, lr_steep = suggestions(lrs, smooth, num_it, beta)
     return LRFindResult(lrs, smooth, raw, lr_min, lr_steep, rule, diverged)
 
 
