@@ -102,7 +102,7 @@ def _sequence_model(s, recurrent, sparse_grad=False, **switches):
                      nn.Dense(s["n_classes"]), nn.LogSoftmax())
 
 
-_GRU_MATMULS = lambda s: _lm_matmuls(3, [2 * s["hidden"], s["hidden"]])(s)     # noqa: E731
+_GRU_MATMULS = lambda s: _lm_matmuls(3, [2 * s["hidden"], s["hidden"]])(s)
 _SCAN_SWEEPS = {"smoke": {}, "quick": {}, "full": {"hidden": [64, 512]}}
 
 
