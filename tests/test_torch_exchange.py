@@ -306,3 +306,17 @@ def test_plain_import_never_loads_torch():
     code = "import sys, minidl as md; md.torch_interop.to_torch; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_the_readme_example_runs_and_comes_back_with_torch_weights():
+    import pathlib
+    import re
+    text = (pathlib.Path(__file__).resolve().parent.parent / "README.md").read_text()
+    block = re.search(r"<!-- torch-example:start -->\n```python\n(.*?)```\n<!-- torch-example:end -->", text, re.S)
+    assert block, "the README's PyTorch example is missing its markers"
+    scope = {}
+    exec(compile(block.group(1), "README.md (torch example)", "exec"), scope)
+    model, net, ids = scope["model"], scope["net"], scope["ids"]
+    with torch.no_grad():
+        want = net(torch.tensor(ids)).numpy()
+    np.testing.assert_allclose(model(md.tensor(ids)).numpy(), want, rtol=1e-4, atol=1e-5)

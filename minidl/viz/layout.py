@@ -77,7 +77,7 @@ def draw(graph: Graph, title: str | None = None):
         for k in keys:
             pos[k] = (c - lo, -(row[k] + offset))
     n_cols = max(layers) - lo + 1
-    fig = Figure(figsize=(max(4.0, 1.9 * n_cols), max(2.5, 0.85 * tallest + 0.8)))
+    fig = Figure(figsize=(max(4.0, 1.6 * n_cols), max(2.5, 0.85 * tallest + 0.8)))
     ax = fig.add_subplot()
     ax.set_xlim(-0.6, n_cols - 0.4)                      # first: measuring the boxes needs the final scale
     ax.set_ylim(-(tallest - 1) - 0.6, 0.6)
