@@ -150,13 +150,11 @@ def train(label, make, wd=0.0, **meta):
 
 # %% [markdown]
 # ### Choosing max_lr with the learning-rate finder
-# fastai's `lr_find`: a fresh model trains while the rate grows exponentially from 1e-7
-# to 10; the smoothed loss is flat, then falls, then blows up (where it stops), and every
-# weight is put back.  Rule used: a tenth of the rate at the lowest loss ("minimum/10"),
-# rounded as one would read it off the plot.  The test lasts one epoch (Smith's original
-# ran for a few), not fastai's 100 mini-batches: Adam moves a weight by about the rate
-# per step and these factors start near 0, so a shorter test sees the loss fall only at
-# rates too large for a run of several epochs.
+# fastai's `lr_find`: a fresh model trains while the rate grows exponentially from 1e-7 to 10;
+# the smoothed loss is flat, falls, then blows up (the test stops), and every weight is put back.
+# Rule: a tenth of the rate at the lowest loss, rounded.  The test lasts one epoch, not fastai's
+# 100 batches: Adam moves a weight by about the rate per step and these factors start near 0,
+# so a shorter test sees the loss fall only at rates too large for several epochs.
 
 # %%
 probe = md.models.DotProduct(n_users, n_items, 50, y_range=Y_RANGE)
