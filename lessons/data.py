@@ -117,8 +117,10 @@ def _find(lesson, given: Path, via: str):
 
 def resolve(lesson: str, data=None):
     """The path the lesson's loader should read, or None for the embedded data (see the module docstring)."""
-    if lesson not in SPECS:
-        raise KeyError(f"no data description for lesson {lesson!r}; known: {', '.join(SPECS)}")
+    if lesson not in SPECS:                    # a lesson of your own: --data as given, if it exists
+        if data is not None and not Path(data).expanduser().exists():
+            raise DataNotFoundError(f"{lesson}: --data {data} does not exist")
+        return None if data is None else Path(data).expanduser()
     if data is not None:
         given = Path(data).expanduser()
         if not SPECS[lesson]:

@@ -141,3 +141,10 @@ def test_a_file_of_the_wrong_format_is_one_line_too(tmp_path):
 def test_a_bad_data_dir_variable_stops_the_command_line(tmp_path):
     done = _cli("14", "--quick", "--out", str(tmp_path), env_dir=tmp_path / "typo")
     assert done.returncode == 2 and "MINIDL_DATA_DIR" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_lesson_of_your_own_gets_its_data_path_as_given(tmp_path):
+    assert lesson_data.resolve("15_my_lesson", None) is None
+    assert lesson_data.resolve("15_my_lesson", tmp_path) == tmp_path
+    with pytest.raises(DataNotFoundError, match="does not exist"):
+        lesson_data.resolve("15_my_lesson", tmp_path / "nowhere")
