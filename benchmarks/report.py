@@ -12,6 +12,8 @@ import math
 import pathlib
 import re
 
+from .environment import KERNEL_VARS
+
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 # Fixed leading CSV columns; sizes become size_<name>, versions version_<lib>.
@@ -143,8 +145,7 @@ def blas_phrase(machine: dict) -> str:
     text = f"BLAS: {name} {b.get('version') or ''}".rstrip()
     if b.get("kernel"):
         text += f", {b['kernel']} kernel"
-    forced = [f"{k}={v}" for k, v in (machine.get("blas_env") or {}).items()
-              if k in ("OPENBLAS_CORETYPE", "MKL_ENABLE_INSTRUCTIONS", "MKL_DEBUG_CPU_TYPE", "BLIS_ARCH_TYPE")]
+    forced = [f"{k}={v}" for k, v in (machine.get("blas_env") or {}).items() if k in KERNEL_VARS]
     return text + (f" (forced: {', '.join(forced)})" if forced else " (the library's own choice)")
 
 
@@ -203,6 +204,8 @@ def readme_table(results: dict, include_sweeps: bool = False) -> str:
                 cells += [_mb(r.get("torch_peak_mb"))] if has_torch else []
         lines.append("| " + " | ".join(cells) + " |")
     how = results.get("command")
+    forced = [f"{k}={v}" for k, v in (results.get("machine", {}).get("blas_env") or {}).items() if k in KERNEL_VARS]
+    how = " ".join(forced + [how]) if how else how          # the same kernel, or the numbers differ
     foot = [f"Measured on {machine_line(results)}."
             + (f" To reproduce: `{how}`, then `python -m benchmarks readme-table bench-out/results.json "
                "--update README.md`; the BLAS kernel and any OPENBLAS_* variable are in results.json "

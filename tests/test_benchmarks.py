@@ -334,7 +334,7 @@ def test_the_run_records_the_blas_its_kernel_and_overrides_and_warns_when_forced
     line = report.machine_line(results)
     assert "forced: OPENBLAS_CORETYPE=Haswell" in line and results["date"] in line
     table = report.readme_table(results)
-    assert f"To reproduce: `{results['command']}`" in table and "--out" not in results["command"]
+    assert f"To reproduce: `OPENBLAS_CORETYPE=Haswell {results['command']}`" in table and "--out" not in results["command"]
     assert results["command"].startswith("python -m benchmarks run --suite smoke --models mlp")
 
     monkeypatch.delenv("OPENBLAS_CORETYPE")                        # CI sets it: the quiet case needs it unset
