@@ -33,12 +33,17 @@ def cmd_run(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     print(f"benchmarks: suite {args.suite}, backends {args.backends}, "
           f"compare {args.compare or 'none'} -> {out}/", file=sys.stderr)
+    warning = environment.kernel_warning(environment.blas_info(), environment.blas_env(), environment.cpu_flags())
+    if warning:                                     # before the minutes of measuring, not after
+        print(f"warning: {warning}", file=sys.stderr)
     try:
         results = sweeps.run(args.suite, _csv_list(args.backends), _csv_list(args.compare),
-                             _csv_list(args.models) or None, with_sweeps=not args.no_sweeps)
+                             _csv_list(args.models) or None, with_sweeps=not args.no_sweeps,
+                             threads=args.threads or None)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    results["command"] = reproduce_command(args.argv)
     if thread_note:
         results["notes"].append(thread_note)
     json_path = report.write_json(results, out / "results.json")
@@ -47,6 +52,19 @@ def cmd_run(args) -> int:
     print(report.console_table(results))
     print(f"\nwrote {json_path}, {csv_path}" + "".join(f", {p}" for p in pngs))
     return 0
+
+
+def reproduce_command(argv) -> str:
+    """The command line of this run, without --out (where the files went does not change a number)."""
+    keep, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == "--out":
+            skip = True
+        elif not a.startswith("--out="):
+            keep.append(a)
+    return "python -m benchmarks " + " ".join(keep)
 
 
 def cmd_list(args) -> int:
@@ -118,7 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv                        # recorded in results.json: how to reproduce the run
     return args.fn(args)
 
 

@@ -1,9 +1,13 @@
 """What machine and software a timing came from: CPU/GPU names, versions, threads.
 
 A benchmark number without its machine is meaningless, so every result row
-carries these facts.  Everything here is read without importing the heavy
-optional libraries where possible (versions come from package metadata), and
-nothing here fails when torch, CuPy or threadpoolctl are absent.
+carries these facts, among them the BLAS library and the kernel it runs
+(threadpoolctl's ``architecture``) with any ``OPENBLAS_*`` variable that
+overrides it: ``OPENBLAS_CORETYPE=Haswell`` on an AVX-512 CPU halves NumPy's
+matrix products, so a table measured with it describes that setting, not the
+machine.  Everything here is read without importing the heavy optional
+libraries where possible (versions come from package metadata), and nothing
+here fails when torch, CuPy or threadpoolctl are absent.
 """
 from __future__ import annotations
 
@@ -112,10 +116,81 @@ def thread_info(torch_module=None) -> dict:
     return info
 
 
+# ----------------------------------------------------------------------------- the BLAS and its kernel
+# OpenBLAS picks a kernel for the CPU it finds (SkylakeX on an AVX-512 machine, Haswell on
+# AVX2...) unless told otherwise; these variables override the choice (or the instruction set).
+KERNEL_VARS = ("OPENBLAS_CORETYPE", "MKL_ENABLE_INSTRUCTIONS", "MKL_DEBUG_CPU_TYPE", "BLIS_ARCH_TYPE")
+
+
+def blas_info() -> dict:
+    """NumPy's BLAS as the library itself reports it (threadpoolctl): name, version, kernel, threading.
+
+    ``kernel`` is threadpoolctl's ``architecture`` (OpenBLAS and BLIS report it; MKL
+    does not).  With threadpoolctl missing every field is None and ``source`` says why.
+    """
+    empty = {"library": None, "version": None, "kernel": None, "threading_layer": None, "file": None}
+    importlib.import_module("numpy")          # its BLAS is loaded with it
+    try:
+        threadpoolctl = importlib.import_module("threadpoolctl")
+        found = [i for i in threadpoolctl.threadpool_info() if i.get("user_api") == "blas"]
+    except ImportError:
+        return dict(empty, source="unknown: threadpoolctl is not installed (pip install threadpoolctl)")
+    except Exception as exc:         # a broken threadpoolctl must not stop a benchmark
+        return dict(empty, source=f"unknown: threadpoolctl failed ({type(exc).__name__}: {exc})")
+    if not found:
+        return dict(empty, source="threadpoolctl found no BLAS library loaded")
+    # torch may load a BLAS of its own: NumPy's is the one inside numpy's package folder
+    info = next((i for i in found if "numpy" in str(i.get("filepath", ""))), found[0])
+    return {"library": info.get("internal_api"), "version": info.get("version"),
+            "kernel": info.get("architecture"), "threading_layer": info.get("threading_layer"),
+            "file": os.path.basename(str(info.get("filepath") or "")) or None, "source": "threadpoolctl"}
+
+
+NAMES = {"openblas": "OpenBLAS", "mkl": "MKL", "blis": "BLIS"}
+
+
+def blas_name(blas: dict) -> str:
+    return NAMES.get(blas.get("library"), blas.get("library") or "BLAS")
+
+
+def blas_env() -> dict:
+    """Every OPENBLAS_* variable, and the other libraries' kernel switches, as set for this run."""
+    return {k: v for k, v in sorted(os.environ.items()) if k.startswith("OPENBLAS_") or k in KERNEL_VARS}
+
+
+def cpu_flags() -> set:
+    """The CPU's feature flags from /proc/cpuinfo (empty where there is none)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.lower().startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def kernel_warning(blas: dict, env: dict, flags: set) -> str | None:
+    """A warning when a variable forces the BLAS kernel (the numbers then describe that kernel, not this machine's)."""
+    forced = {k: env[k] for k in KERNEL_VARS if k in env}
+    if not forced:
+        return None
+    setting = ", ".join(f"{k}={v}" for k, v in forced.items())
+    running = f"NumPy's {blas_name(blas)} runs its {blas['kernel']} kernel" if blas.get("kernel") \
+        else "which kernel NumPy's BLAS runs is unknown (threadpoolctl could not say)"
+    avx512 = " on a CPU with AVX-512" if "avx512f" in flags else ""
+    return (f"the BLAS kernel is forced by {setting}: {running}{avx512}; matrix products (and every "
+            f"BLAS-bound row) may run slower than this machine's default. Unset {', '.join(forced)} to measure "
+            "the library's own choice, or keep it to match a machine that sets it (CI does).")
+
+
 def machine_summary(torch_module=None) -> dict:
     """The facts written once at the top of results.json (rows repeat the essentials)."""
-    return {"cpu": cpu_model(), "gpu": gpu_name(), "platform": platform.platform(),
-            "versions": versions(), "threads": thread_info(torch_module)}
+    blas, env = blas_info(), blas_env()
+    flags = cpu_flags()
+    return {"cpu": cpu_model(), "cpu_avx512": "avx512f" in flags if flags else None, "gpu": gpu_name(),
+            "platform": platform.platform(), "versions": versions(), "threads": thread_info(torch_module),
+            "blas": blas, "blas_env": env, "kernel_warning": kernel_warning(blas, env, flags)}
 
 
 def request_threads(n: int) -> str | None:

@@ -26,8 +26,12 @@ keeps outside its allocator (BLAS work buffers, the CUDA context) is in no row.
 """
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib
+import os
+import sys
+import tempfile
 
 METHODS = {("minidl", "numpy"): "tracemalloc", ("torch", "cpu"): "torch.profiler",
            ("minidl", "cupy"): "cupy pool hook", ("torch", "cuda"): "torch.cuda peak"}
@@ -78,10 +82,37 @@ def _running_peak(events) -> int:
     return peak
 
 
+@contextlib.contextmanager
+def _quiet_profiler(drop=("USDT:", "STAGE:")):
+    """Hold back Kineto's progress lines while torch.profiler runs.
+
+    Kineto, PyTorch's profiler library, writes ``USDT: ... profiler_start`` and
+    ``profiler_stop`` (and ``STAGE:`` lines) from C++ straight to file descriptor 2,
+    at every profiled step: 52 lines in a full run.  So file descriptor 2 goes to a
+    temporary file for the step, and what Kineto wrote is copied back without those
+    lines (any warning or error still shows).  ``KINETO_LOG_LEVEL=6`` would also
+    silence them, but only if set before the profiler's first use, and it hides
+    Kineto's errors as well.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            kept = [line for line in held.read().decode(errors="replace").splitlines() if not line.startswith(drop)]
+            if kept:
+                print("\n".join(kept), file=sys.stderr)
+
+
 def _torch_cpu_peak(step) -> int:
     torch = importlib.import_module("torch")
     from torch.profiler import ProfilerActivity, profile
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+    with _quiet_profiler(), profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
         step()
     events = []
     for e in prof.profiler.kineto_results.events():       # the raw records: +bytes alloc, -bytes free

@@ -12,6 +12,8 @@ import math
 import pathlib
 import re
 
+from .environment import KERNEL_VARS
+
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 # Fixed leading CSV columns; sizes become size_<name>, versions version_<lib>.
@@ -142,17 +144,33 @@ def console_table(results: dict) -> str:
     return "\n".join(out + [""] + [machine_line(results)] + [f"note: {n}" for n in results.get("notes", [])])
 
 
+def blas_phrase(machine: dict) -> str:
+    """'OpenBLAS 0.3.31, Haswell kernel (forced: OPENBLAS_CORETYPE=Haswell)', or what is known of it."""
+    b = machine.get("blas") or {}
+    if not b.get("library"):
+        return "BLAS: unknown" + (f" ({b['source']})" if b.get("source") else "")
+    name = {"openblas": "OpenBLAS", "mkl": "MKL", "blis": "BLIS"}.get(b["library"], b["library"])
+    text = f"BLAS: {name} {b.get('version') or ''}".rstrip()
+    if b.get("kernel"):
+        text += f", {b['kernel']} kernel"
+    forced = [f"{k}={v}" for k, v in (machine.get("blas_env") or {}).items() if k in KERNEL_VARS]
+    return text + (f" (forced: {', '.join(forced)})" if forced else " (the library's own choice)")
+
+
 def machine_line(results: dict) -> str:
     m = results.get("machine", {})
     v, t = m.get("versions", {}), m.get("threads", {})
-    parts = [f"CPU: {m.get('cpu', '?')}"]
+    cpu = m.get("cpu", "?") + (" (AVX-512)" if m.get("cpu_avx512") else "")
+    parts = [f"CPU: {cpu}"]
     if m.get("gpu"):
         parts.append(f"GPU: {m['gpu']}")
+    parts.append(blas_phrase(m))
     parts.append(f"BLAS threads: {t.get('blas_threads', '?')}")
     if t.get("torch_threads") is not None:
         parts.append(f"torch threads: {t['torch_threads']}")
     libs = ", ".join(f"{k} {v[k]}" for k in ("minidl", "numpy", "cupy", "torch", "python") if v.get(k))
-    return "; ".join(parts) + f"; {libs}; suite {results.get('suite', '?')}, {results.get('dtype', 'float32')}"
+    when = f", {results['date']}" if results.get("date") else ""
+    return "; ".join(parts) + f"; {libs}; suite {results.get('suite', '?')}, {results.get('dtype', 'float32')}{when}"
 
 
 # ----------------------------------------------------------------------------- README
@@ -193,7 +211,13 @@ def readme_table(results: dict, include_sweeps: bool = False) -> str:
                 cells.append(_mb(r.get("peak_mb")))
                 cells += [_mb(r.get("torch_peak_mb"))] if has_torch else []
         lines.append("| " + " | ".join(cells) + " |")
-    foot = [f"Measured on {machine_line(results)}.",
+    how = results.get("command")
+    forced = [f"{k}={v}" for k, v in (results.get("machine", {}).get("blas_env") or {}).items() if k in KERNEL_VARS]
+    how = " ".join(forced + [how]) if how else how          # the same kernel, or the numbers differ
+    foot = [f"Measured on {machine_line(results)}."
+            + (f" To reproduce: `{how}`, then `python -m benchmarks readme-table bench-out/results.json "
+               "--update README.md`; the BLAS kernel and any OPENBLAS_* variable are in results.json "
+               "(`machine.blas`, `machine.blas_env`)." if how else ""),
             "Times are the median of interleaved repeats after warm-up (float32, one SGD step: "
             "forward + backward + update). *Path*: `plain` is the textbook code a lesson reads; "
             "otherwise the speed switches the model turns on (minidl/fast/). *vs twin*: this row's "

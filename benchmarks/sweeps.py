@@ -14,6 +14,7 @@ in one machine state.  Then one more step per runner measures its peak memory
 """
 from __future__ import annotations
 
+import datetime
 import sys
 import traceback
 from dataclasses import dataclass
@@ -186,23 +187,30 @@ def add_comparisons(rows):
     return rows
 
 
-def run(suite="quick", backends=("numpy",), compare=(), models=None, with_sweeps=True):
-    """Measure everything asked for; returns ``{"machine", "suite", "notes", "rows"}``."""
+def run(suite="quick", backends=("numpy",), compare=(), models=None, with_sweeps=True, threads=None):
+    """Measure everything asked for; returns ``{"machine", "suite", "date", "notes", "rows"}``.
+
+    threads: the ``--threads`` the run was given (None: the environment's), so that the
+    notes only suggest what the run did not already do.
+    """
     if suite not in SUITES:
         raise ValueError(f"unknown suite {suite!r}; choose from {', '.join(SUITES)}")
     names = list(models) if models else list(REGISTRY)
     unknown = [n for n in names if n not in REGISTRY]
     if unknown:
         raise ValueError(f"unknown model(s) {', '.join(unknown)}; known: {', '.join(REGISTRY)}")
+    started = datetime.date.today().isoformat()
     notes = []
     backends = _usable_backends(backends, notes)
     torch = _setup_torch(compare, notes)
     if torch is not None and "cupy" in backends and torch_models.torch_device("cupy") is None:
         notes.append("PyTorch has no CUDA on this machine: the GPU comparison was skipped")
     machine = environment.machine_summary(torch)
-    threads = machine["threads"]
+    if machine["kernel_warning"]:
+        notes.append(machine["kernel_warning"])
+    counts = machine["threads"]
     common = {"suite": suite, "versions": machine["versions"],
-              "blas_threads": threads["blas_threads"], "torch_threads": threads.get("torch_threads")}
+              "blas_threads": counts["blas_threads"], "torch_threads": counts.get("torch_threads")}
     rows = []
     for name in names:
         for sweep, sizes in points(REGISTRY[name], suite, with_sweeps):
@@ -210,8 +218,9 @@ def run(suite="quick", backends=("numpy",), compare=(), models=None, with_sweeps
             rows += measure_point(name, sweep, sizes, backends, torch is not None, suite, common)
     noisy = sorted({f"{r['model']} ({r['framework']}/{r['backend']})" for r in rows if r.get("noisy")})
     if noisy:
+        advice = "rerun on a quieter machine" if threads == 1 else "rerun, or try --threads 1"
         notes.append(f"unsteady repeats (IQR > 20% of the median, or a repeat > 3x it) for "
-                     f"{', '.join(noisy)}: the machine was busy; rerun, or try --threads 1")
+                     f"{', '.join(noisy)}: the machine was busy; {advice}")
     no_mem = sorted({f"{r['framework']}/{r['backend']} ({r['mem_error']})" for r in rows if r.get("mem_error")})
     if no_mem:
         notes.append(f"peak memory not measured for {'; '.join(no_mem)}")
@@ -220,7 +229,7 @@ def run(suite="quick", backends=("numpy",), compare=(), models=None, with_sweeps
     if methods:
         notes.append("peak MB = the most memory one training step's own allocations held at once "
                      f"(activations, gradients, temporaries; not the parameters), via {', '.join(methods)}")
-    return {"machine": machine, "suite": suite, "dtype": DTYPE, "notes": notes,
+    return {"machine": machine, "suite": suite, "dtype": DTYPE, "date": started, "notes": notes,
             "rows": add_comparisons(rows)}
 
 

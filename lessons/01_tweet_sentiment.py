@@ -105,6 +105,18 @@ model(md.tensor(ids[:2]))                                 # build lazily-shaped 
 print(model.summary())
 
 # %% [markdown]
+# ### The graph behind one loss
+# Calling the model records every operation it runs; `md.viz.draw_graph` draws that record:
+# a box per tensor (its shape; after backward, the size of dL/d tensor), a blue rounded box per
+# Function.  `backward` walks it from the loss on the right to the weights on the left.
+
+# %%
+loss = md.losses.nll_loss(model(md.tensor(ids[train_idx[:2]])), labels[train_idx[:2]])
+loss.backward(retain_graph=True)                          # keep the graph to draw it with its gradients
+L.figure(md.viz.draw_graph(loss, model=model), "graph", "the computation graph of one loss, with |dL/dx| at every tensor")
+model.zero_grad()
+
+# %% [markdown]
 # ## 5. The training loop, written out
 # For a few full-batch steps we do by hand what an optimizer does:
 #     loss = nll_loss(model(x), y);   loss.backward();   W -= alpha * dW

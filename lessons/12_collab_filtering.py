@@ -142,7 +142,6 @@ print(f"{len(rating):,} ratings of {n_items} movies by {n_users} users ({data['s
 # %%
 EPOCHS = 5
 BATCH = 64
-MAX_LR = 1e-2 if L.quick else 5e-3                          # fastai's 5e-3; a quick run has few steps
 results, histories, models = {}, {}, {}
 mse_on = lambda model, rows, **meta: rating_mse(model, user, item, rating, rows, **meta)
 
@@ -155,6 +154,23 @@ def train(label, make, wd=0.0, **meta):
                                    max_lr=MAX_LR, wd=wd, batch_size=BATCH, seed=L.seed, **meta)
     results[label] = histories[label]["val"][-1]
     return models[label]
+
+
+# %% [markdown]
+# ### Choosing max_lr with the learning-rate finder
+# fastai's `lr_find`: a fresh model trains while the rate grows exponentially from 1e-7 to 10;
+# the smoothed loss is flat, falls, then blows up (the test stops), and every weight is put back.
+# Rule: a tenth of the rate at the lowest loss, rounded.  The test lasts one epoch, not fastai's
+# 100 batches: Adam moves a weight by about the rate per step and these factors start near 0,
+# so a shorter test sees the loss fall only at rates too large for several epochs.
+
+# %%
+probe = md.models.DotProduct(n_users, n_items, 50, y_range=Y_RANGE)
+chunks = np.array_split(np.random.default_rng(L.seed).permutation(train_idx), len(train_idx) // BATCH)
+found = md.train.lr_find(probe, md.losses.mse, optim.AdamW(probe, lr=1e-3, betas=(0.9, 0.99), eps=1e-5),
+                         [((user[r], item[r]), rating[r]) for r in chunks], num_it=len(chunks))
+MAX_LR = float(f"{found.suggestion:.1g}")                  # used by train() from here on
+L.figure(found.plot(), "lr_find", f"the learning-rate finder on a fresh DotProduct: max_lr = {MAX_LR:g}")
 
 
 # %% [markdown]

@@ -37,6 +37,9 @@ import matplotlib
 
 matplotlib.use("Agg")          # lessons save figures to files; never open a window
 
+from minidl.datasets.paths import DataFormatError, DataNotFoundError
+
+from . import data as lesson_data
 from . import summary, support
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -69,7 +72,11 @@ def run_lesson(path: pathlib.Path, **settings) -> dict:
     """Execute one lesson file with the given settings and return its results."""
     support.configure(**settings)
     support.last = None
-    runpy.run_path(str(path), run_name="__main__")
+    try:
+        runpy.run_path(str(path), run_name="__main__")
+    except (DataNotFoundError, DataFormatError) as exc:
+        exc.lesson = path.stem                               # for the one-line message of main()
+        raise
     lesson = support.last
     if lesson is None:
         raise RuntimeError(f"{path.name} never created its Lesson object")
@@ -111,13 +118,17 @@ def main(argv=None):
         p = sub.add_parser(cmd)
         if cmd == "run":
             p.add_argument("name")
-            p.add_argument("--data", help="path to the real dataset (file or folder)")
+            p.add_argument("--data", help="the real dataset: its file, its folder, or a folder above them "
+                                          "(e.g. ../shared/data); see the README's lesson table for what each "
+                                          "lesson reads")
             p.add_argument("--download", action="store_true", help="download the real dataset (verified, cached)")
             p.add_argument("--vectors", help="pretrained word vectors (a GloVe text file) for lessons that use them")
             p.add_argument("--sentence", help="a sentence of your own for lessons that tag or classify one")
             p.add_argument("--pair", nargs=2, metavar=("TEXT1", "TEXT2"),
                            help="two texts of your own for lessons that compare a pair")
-        p.add_argument("--quick", action="store_true", help="a seconds-long run on embedded data")
+        p.add_argument("--quick", action="store_true", help="a short run: smaller models and fewer steps, on the "
+                                                            "embedded data or, with --data, on the real data (a sample "
+                                                            "of it in most lessons)")
         p.add_argument("--backend", default="numpy", choices=["numpy", "cupy"])
         p.add_argument("--out", default="out")
         p.add_argument("--seed", type=_seed, default=0, help="random seed, an integer >= 0 (default 0)")
@@ -140,10 +151,21 @@ def main(argv=None):
             print(text)
         return 0
 
+    try:
+        return _run(args)
+    except (DataNotFoundError, DataFormatError) as exc:      # a data problem is one line, not a traceback
+        who = f"{exc.lesson}: " if getattr(exc, "lesson", None) else ""
+        print(f"error: {who}{str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
+
+
+def _run(args):
     out = pathlib.Path(args.out)
     common = dict(quick=args.quick, backend=args.backend, out=str(out), seed=args.seed)
     if args.cmd == "run":
-        run_lesson(find(args.name), data=args.data, download=args.download, vectors=args.vectors,
+        path = find(args.name)
+        data = lesson_data.resolve(path.stem, args.data)     # before the lesson starts: fail fast
+        run_lesson(path, data=None if data is None else str(data), download=args.download, vectors=args.vectors,
                    sentence=args.sentence, pair=args.pair, **common)
         return 0
 

@@ -5,8 +5,9 @@ A lesson is a plain script in ``# %%`` cells.  Its first cell does
     from lessons.support import Lesson
     L = Lesson(__file__)
 
-and then ``L.quick``, ``L.data``, ``L.out``, ``L.seed``, ``L.download`` (and ``L.vectors``,
-``L.sentence``, ``L.pair`` for the lessons that take them) hold what
+and then ``L.quick``, ``L.data`` (the path its loader reads, see ``lessons/data.py``),
+``L.out``, ``L.seed``, ``L.download`` (and ``L.vectors``, ``L.sentence``, ``L.pair``
+for the lessons that take them) hold what
 ``python -m lessons run NAME [--quick] [--data PATH] ...`` asked for (or the
 defaults, when the file is opened as a notebook or run with ``python FILE``).
 
@@ -40,6 +41,8 @@ import time
 
 import minidl as md
 
+from . import data as lesson_data
+
 FULL_RUNS = pathlib.Path(__file__).resolve().parent / "full_runs.json"
 
 # Set by the runner before a lesson file executes; read by Lesson().
@@ -59,7 +62,10 @@ class Lesson:
         self.name = pathlib.Path(file).stem
         s = dict(_settings)
         self.quick = bool(s.get("quick", os.environ.get("MINIDL_QUICK") == "1"))
-        self.data = s.get("data")
+        # --data, resolved by the runner to the file or folder the loader reads (lessons/data.py);
+        # opened as a notebook or run as `python FILE`: $MINIDL_DATA_DIR when it holds the dataset
+        self.data = s["data"] if "data" in s else lesson_data.resolve(self.name, None)
+        self.data = None if self.data is None else str(self.data)
         self.download = bool(s.get("download", False))
         self.vectors = s.get("vectors")            # --vectors PATH: a GloVe text file
         self.sentence = s.get("sentence")          # --sentence TEXT: the user's own sentence

@@ -30,6 +30,7 @@ from .io import save, load, CheckpointError  # noqa: E402
 from .nn.scan import scan  # noqa: E402
 from . import manifold  # noqa: E402
 from . import data, datasets  # noqa: E402
+from . import torch_interop, viz  # noqa: E402
 
 __all__ = [
     # tensors and autograd
@@ -43,5 +44,5 @@ __all__ = [
     "gradcheck", "GradcheckError", "numerical_grad",
     # the rest of the package
     "nn", "optim", "metrics", "models", "train", "save", "load", "CheckpointError", "manifold", "data",
-    "datasets",
+    "datasets", "torch_interop", "viz",
 ]

@@ -26,6 +26,14 @@ so a short last batch counts for what it holds), and the same on
 
 Metrics: names from ``md.metrics`` ("accuracy" uses the mask when batches
 have one) or a dict {name: f} with f(out, y) / f(out, y, mask) -> float.
+
+Early stopping (Keras's, see minidl/early_stopping.py): ``early_stopping=
+EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True)`` (or
+the same as a dict) ends training when the monitored number stops improving;
+``history.best_epoch`` and ``history.stopped_epoch`` say when.
+
+Also here: ``lr_find`` (fastai's learning-rate range test, minidl/lr_find.py);
+and every Layer has ``predict(x, batch_size=256)``.
 """
 from __future__ import annotations
 
@@ -33,6 +41,7 @@ import math
 
 from . import metrics as M, validate
 from .autograd import Tensor, no_grad, tensor, array_of
+from .early_stopping import EarlyStopping
 from .optim import NonFiniteGradientError, clip_grad_norm
 
 
@@ -50,6 +59,7 @@ class History:
     """Per-epoch numbers: ``history["loss"]``, ``history["val_accuracy"]``, ... (lists, epoch 1 first)."""
     def __init__(self):
         self.history: dict[str, list[float]] = {}
+        self.best_epoch = self.stopped_epoch = None      # set by early stopping
 
     def log(self, name: str, value: float):
         self.history.setdefault(name, []).append(float(value))
@@ -180,19 +190,34 @@ def evaluate(model, loss_fn, batches, metrics=None) -> dict:
     return acc.result()
 
 
+def _early_stopping(early_stopping, fns, val_batches):
+    if early_stopping is None:
+        return None
+    es = EarlyStopping(**early_stopping) if isinstance(early_stopping, dict) else early_stopping
+    if not isinstance(es, EarlyStopping):
+        raise TypeError(f"fit: early_stopping must be an md.train.EarlyStopping or a dict of its arguments, "
+                        f"got {type(early_stopping).__name__}")
+    names = ["loss", *fns]
+    es.check(names + (["val_" + n for n in names] if val_batches is not None else []))
+    es.reset()
+    return es
+
+
 def fit(model, loss_fn, optimizer, train_batches, epochs: int = 1, val_batches=None, metrics=None,
-        clip: float | None = None, progress: bool = True, on_epoch_end=None) -> History:
+        clip: float | None = None, progress: bool = True, on_epoch_end=None, early_stopping=None) -> History:
     """Train ``model`` for ``epochs`` passes over ``train_batches``; return the ``History``.
 
     on_epoch_end(epoch, history) is called after each epoch (epoch counts from 1);
-    returning True stops training early.  ``progress=False`` hides the tqdm bar
-    and the per-epoch line.
+    returning True stops training early.  early_stopping: an ``EarlyStopping``
+    (or a dict of its arguments).  ``progress=False`` hides the tqdm bar and the
+    per-epoch line.
     """
     if clip is not None:                    # clip=0 would zero every gradient: nothing would ever move
         clip = validate.positive_number(clip, "clip (the largest gradient norm allowed, or None)", "fit",
                                         allow_inf=True)
     epochs = validate.positive_int(epochs, "epochs", "fit")
     fns = _resolve_metrics(metrics)
+    es = _early_stopping(early_stopping, fns, val_batches)
     next_train = _epoch_iterable(train_batches, epochs, "train_batches")
     history, step, last_finite = History(), 0, None
     for epoch in range(1, epochs + 1):
@@ -232,8 +257,14 @@ def fit(model, loss_fn, optimizer, train_batches, epochs: int = 1, val_batches=N
                 history.log("val_" + k, v)
         if progress:
             _say(f"epoch {epoch}/{epochs}  " + "  ".join(f"{k} {_fmt(v)}" for k, v in history.last().items()))
-        if on_epoch_end is not None and on_epoch_end(epoch, history):
+        stop = es is not None and es.update(epoch, history[es.monitor][-1], model)
+        if (on_epoch_end is not None and on_epoch_end(epoch, history)) or stop:
             break
+    if es is not None:
+        history.best_epoch, history.stopped_epoch = es.best_epoch, es.stopped_epoch
+        said = es.finish(history.epochs)
+        if said and progress:
+            _say(said)
     return history
 
 
@@ -258,3 +289,6 @@ def _progress(batches, epoch, epochs, progress):
 def _say(line):
     from tqdm.auto import tqdm
     tqdm.write(line)                    # printed above a live bar, not through it
+
+
+from .lr_find import LRFindResult, lr_find  # noqa: E402,F401  (md.train.lr_find)

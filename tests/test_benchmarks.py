@@ -15,6 +15,7 @@ import pytest
 
 from benchmarks import __main__ as cli
 from benchmarks import environment, memory, registry, report, timing, torch_models
+from benchmarks import models as _models  # noqa: F401  (fills REGISTRY before the parametrize below reads it)
 from benchmarks.registry import REGISTRY, ModelSpec
 from minidl import backend
 
@@ -326,3 +327,51 @@ def test_each_row_names_its_path_and_a_twin_row_its_ratio(tmp_path, no_torch):
     want = rows["lstm_lm_scan"]["median_ms"] / rows["lstm_lm"]["median_ms"]
     assert rows["lstm_lm_scan"]["ratio_vs_twin"] == pytest.approx(want)
     assert "ratio_vs_twin" not in rows["lstm_lm"]
+
+
+# ----------------------------------------------------------------------------- the BLAS kernel, the notes
+def test_the_run_records_the_blas_its_kernel_and_overrides_and_warns_when_forced(tmp_path, no_torch, capsys,
+                                                                                   monkeypatch):
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    out, results = _run(tmp_path, "--models", "mlp", "--backends", "numpy", "--no-sweeps", "--no-plots")
+    m = results["machine"]
+    assert set(m["blas"]) >= {"library", "version", "kernel", "threading_layer", "source"}
+    if m["blas"]["source"] == "threadpoolctl":                    # installed with minidl; None fields otherwise
+        assert m["blas"]["library"] in ("openblas", "mkl", "blis") and m["blas"]["version"]
+        assert m["blas"]["kernel"] or m["blas"]["library"] == "mkl"
+    assert m["blas_env"]["OPENBLAS_CORETYPE"] == "Haswell"
+    warned = "the BLAS kernel is forced by OPENBLAS_CORETYPE=Haswell"
+    assert warned in m["kernel_warning"] and any(warned in n for n in results["notes"])
+    assert f"warning: {warned}" in capsys.readouterr().err          # said before the measuring starts
+    line = report.machine_line(results)
+    assert "forced: OPENBLAS_CORETYPE=Haswell" in line and results["date"] in line
+    table = report.readme_table(results)
+    assert f"To reproduce: `OPENBLAS_CORETYPE=Haswell {results['command']}`" in table and "--out" not in results["command"]
+    assert results["command"].startswith("python -m benchmarks run --suite smoke --models mlp")
+
+    monkeypatch.delenv("OPENBLAS_CORETYPE")                        # CI sets it: the quiet case needs it unset
+    _, quiet = _run(tmp_path, "--models", "mlp", "--backends", "numpy", "--no-sweeps", "--no-plots")
+    assert quiet["machine"]["kernel_warning"] is None and "OPENBLAS_CORETYPE" not in quiet["machine"]["blas_env"]
+    assert not any("forced" in n for n in quiet["notes"]) and "warning:" not in capsys.readouterr().err
+    assert "the library's own choice" in report.machine_line(quiet) or quiet["machine"]["blas"]["library"] is None
+
+
+@pytest.mark.parametrize("threads, advice, not_said", [(1, "rerun on a quieter machine", "--threads 1"),
+                                                       (None, "rerun, or try --threads 1", "quieter")])
+def test_notes_only_suggest_what_the_run_did_not_do(threads, advice, not_said, no_torch, monkeypatch):
+    from benchmarks import sweeps
+    monkeypatch.setattr(sweeps, "_noisy", lambda stats: True)
+    results = sweeps.run("smoke", ["numpy"], models=["mlp"], with_sweeps=False, threads=threads)
+    note = next(n for n in results["notes"] if n.startswith("unsteady repeats"))
+    assert advice in note and not_said not in note
+
+
+def test_the_torch_profiler_prints_no_usdt_lines(capfd):
+    torch = pytest.importorskip("torch")
+    w = torch.ones(4, 4, requires_grad=True)
+
+    def step():
+        (w @ w).sum().backward()
+    assert memory.peak_step_bytes("torch", "cpu", step) > 0
+    captured = capfd.readouterr()
+    assert "USDT" not in captured.err + captured.out and "profiler_start" not in captured.err

@@ -42,7 +42,7 @@ def test_word_maps_lesson_reads_glove_format_vectors(tmp_path):
             lines.append(w + " " + " ".join(f"{v:.5f}" for v in centre + rng.normal(0.0, 0.4, 50)))
     vec = tmp_path / "glove.test.50d.txt"
     vec.write_text("\n".join(lines) + "\n")
-    r = run_lesson(find("word_maps"), vectors=str(vec), quick=True, out=str(tmp_path), seed=0, backend="numpy")
+    r = run_lesson(find("word_maps"), data=None, vectors=str(vec), quick=True, out=str(tmp_path), seed=0, backend="numpy")
     tsne = _headline(r, "t-SNE map: neighbours")
     assert tsne["value"] >= 0.95, tsne
     vectors = next(t["text"] for t in r["texts"] if t["title"] == "the word vectors")

@@ -98,7 +98,9 @@ def resolve(path, relpaths, download_name=None, what="data file"):
     path:     what the caller passed: None, a file, or a folder.
     relpaths: the usual relative path(s) of the file, e.g.
               ``"vader_sentiment/tweets_GroundTruth.txt"``.  Tried as given under
-              the search dirs, and by their last component inside a given folder.
+              the search dirs; inside a given folder, by their last component in
+              the folder and its subfolders (``find_inside``).  No relpaths (any
+              text file): a folder holding exactly one ``.txt`` file gives that file.
     Raises DataNotFoundError with instructions when nothing is found.
     """
     relpaths = [relpaths] if isinstance(relpaths, str) else list(relpaths)
@@ -108,17 +110,84 @@ def resolve(path, relpaths, download_name=None, what="data file"):
             return p
         if p.is_dir():
             for rel in relpaths:
-                for candidate in (p / rel, p / Path(rel).name):
-                    if candidate.exists():
-                        return candidate
-            raise DataNotFoundError(f"no {what} in folder {p}: expected one of "
-                                    f"{[Path(r).name for r in relpaths]}")
+                if (p / rel).is_file():
+                    return p / rel
+            names = [Path(r).name for r in relpaths]
+            found = find_inside(p, names) if names else single_file(p, ".txt")
+            if found is not None:
+                return found
+            looked = " or ".join(names) + " (also in its subfolders)" if names else "a single .txt file"
+            raise DataNotFoundError(f"no {what} in the folder {p}: looked for {looked}; it holds {listing(p)}")
         raise DataNotFoundError(f"{what} {p} does not exist")
     for rel in relpaths:
         found = find_file(rel)
         if found is not None:
             return found
     raise DataNotFoundError(not_found_message(relpaths[0], download_name, what))
+
+
+# ----------------------------------------------------------------------------- looking inside a folder
+MAX_DEPTH = 3                 # how deep find_inside looks: data/<set>/<unpacked>/<file>
+MAX_ENTRIES = 20_000          # and how many entries at most: pointing at $HOME must not take minutes
+
+
+def _walk(folder, max_depth=MAX_DEPTH):
+    """(folder, its entries) breadth first: the folder itself, then subfolders down to max_depth."""
+    queue, seen = [(Path(folder), 0)], 0
+    while queue:
+        d, depth = queue.pop(0)
+        try:
+            entries = sorted(d.iterdir(), key=lambda e: e.name)
+        except OSError:
+            continue
+        seen += len(entries)
+        yield d, entries
+        if depth < max_depth and seen < MAX_ENTRIES:
+            queue += [(e, depth + 1) for e in entries if e.is_dir() and not e.name.startswith(".")]
+
+
+def find_inside(folder, names, max_depth=MAX_DEPTH):
+    """The first file called one of ``names`` in ``folder`` or below (nearest first, then names' order)."""
+    for _, entries in _walk(folder, max_depth):
+        by_name = {e.name: e for e in entries if e.is_file()}
+        for name in names:
+            if name in by_name:
+                return by_name[name]
+    return None
+
+
+def folder_holding(folder, required, max_depth=MAX_DEPTH):
+    """The first folder at or below ``folder`` that holds every entry of ``required``.
+
+    Each entry of ``required`` is a name or a tuple of alternative names
+    (``("t10k-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte")``); a name may be a
+    file or a folder (``"train"`` in aclImdb).
+    """
+    alternatives = [(r,) if isinstance(r, str) else tuple(r) for r in required]
+    for d, entries in _walk(folder, max_depth):
+        names = {e.name for e in entries}
+        if all(any(a in names for a in alt) for alt in alternatives):
+            return d
+    return None
+
+
+def single_file(folder, suffix):
+    """The one file with ``suffix`` directly in ``folder``, or None (none, or several)."""
+    files = [e for e in Path(folder).iterdir() if e.is_file() and e.suffix == suffix]
+    return files[0] if len(files) == 1 else None
+
+
+def listing(folder, limit=8) -> str:
+    """What a folder holds, for an error message: "a.txt, b/, c.gz and 4 more" (or "nothing")."""
+    try:
+        entries = sorted(Path(folder).iterdir(), key=lambda e: e.name)
+    except OSError as exc:
+        return f"nothing readable ({exc.strerror})"
+    names = [e.name + ("/" if e.is_dir() else "") for e in entries if not e.name.startswith(".")]
+    if not names:
+        return "nothing"
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
 
 
 def resolve_dir(path, relpath, download_name=None, what="data folder"):

@@ -174,6 +174,38 @@ class Layer:
     def eval(self):
         return self.train(False)
 
+    def predict(self, x, batch_size: int = 256):
+        """The outputs for every example of ``x``, as Keras's ``model.predict``: eval mode (Dropout off,
+        BatchNorm's running statistics), no graph (``no_grad``), ``batch_size`` examples at a time.
+
+        x: an array or Tensor (N, ...), or a tuple of them for a model of several inputs
+        (``model(q1, q2)``).  Returns a Tensor (a tuple for a model with several outputs), N first,
+        on the model's backend (``.numpy()`` for a NumPy array).  Every layer gets back the
+        train/eval mode it had.
+        """
+        from ..autograd import no_grad
+        from ..ops import concat
+        from ..validate import positive_int
+        positive_int(batch_size, "batch_size", f"{self.name}.predict")
+        xs = tuple(t if isinstance(t, Tensor) else tensor(t) for t in (x if isinstance(x, tuple) else (x,)))
+        sizes = {len(t) if t.ndim else None for t in xs}
+        if len(sizes) != 1 or None in sizes or 0 in sizes:
+            raise ValueError(f"{self.name}.predict: every input needs the same number N >= 1 of examples on "
+                             f"axis 0, got shapes {[tuple(t.shape) for t in xs]}")
+        (n,) = sizes
+        modes = [(layer, layer.training) for layer in [self] + [s for _, s in self._named_sublayers("")]]
+        self.eval()
+        try:
+            with no_grad():
+                outs = [self(*[t[s:s + batch_size] for t in xs]) for s in range(0, n, batch_size)]
+        finally:
+            for layer, mode in modes:
+                object.__setattr__(layer, "training", mode)
+        if isinstance(outs[0], tuple):
+            return tuple(concat([o[k] for o in outs], axis=0) if len(outs) > 1 else outs[0][k]
+                         for k in range(len(outs[0])))
+        return concat(outs, axis=0) if len(outs) > 1 else outs[0]
+
     def to(self, name: str):
         """Move every parameter and buffer to backend ``name`` in place (gradients are dropped)."""
         for p in self.parameters():
