@@ -21,10 +21,8 @@ What this lesson shows
   only the context can reveal them, and word dropout teaches the model to use it;
 * tagging a sentence of your own:  --sentence "Peter Parker lives in New York".
 
-Data sources: --download fetches WNUT-17's training file (verified checksum).  The
-course's GMB corpus (Kaggle, ner_dataset.csv) needs a login, so download it by hand
-and pass --data; CoNLL-2003 English has no stable public download (Reuters licence):
-pass your local eng.train/eng.testa files with --data.
+Data sources: --download fetches WNUT-17's training file (verified checksum).  The course's GMB corpus
+(Kaggle, ner_dataset.csv, needs a login) and CoNLL-2003 (Reuters licence) are read from --data.
 """
 # %% [markdown]
 # ## 0. Setup
@@ -216,28 +214,23 @@ def train_tagger(bidirectional, label):
     # fused=True: the same LSTM numbers, 2-3x faster (see lesson 02, section 3b); real corpora need it
     model = md.models.NERTagger(V, d_model, len(tags), bidirectional=bidirectional, fused=True)
     print(model)
-    best = {"loss": np.inf}
 
-    def keep_best(epoch, history):
+    def log(epoch, history):
         history.log("val_f1", evaluate(model, X_val, Y_val)[2].f1)
         history.log("test_accuracy", evaluate(model, X_test, Y_test)[0])     # for the figure only
         if not L.quick:
             print(f"{label} epoch {epoch}: train loss {history['loss'][-1]:.4f}   validation loss "
                   f"{history['val_loss'][-1]:.4f}, masked accuracy {history['val_accuracy'][-1]:.4f}, "
                   f"entity F1 {history['val_f1'][-1]:.3f}")
-        if history["val_loss"][-1] < best["loss"]:
-            best.update(loss=history["val_loss"][-1], epoch=epoch,
-                        weights=[p.data.copy() for p in model.parameters()])
 
+    # patience = epochs: never stop early, but end with the weights of the lowest validation loss
+    keep = md.train.EarlyStopping("val_loss", patience=epochs, restore_best_weights=True)
     history = md.train.fit(model, md.losses.nll_loss, optim.Adam(model, lr=0.01),
                            lambda: batches(fit_x, fit_y, word_dropout=WORD_DROPOUT), epochs=epochs, metrics=["accuracy"],
                            val_batches=list(batches(x_train[:n_val], y_train[:n_val], shuffle=False)),
-                           progress=False, clip=5.0, on_epoch_end=keep_best)
-    for p, w in zip(model.parameters(), best["weights"]):
-        p.data = w
-    print(f"{label}: {model.n_params():,} parameters; kept epoch {best['epoch']} of {epochs} "
-          f"(lowest validation loss, {best['loss']:.4f})")
-    history.kept = best["epoch"]
+                           progress=False, clip=5.0, on_epoch_end=log, early_stopping=keep)
+    print(f"{label}: {model.n_params():,} parameters; kept epoch {history.best_epoch} of {epochs} "
+          f"(lowest validation loss, {keep.best:.4f})")
     return model, history
 
 
@@ -255,14 +248,10 @@ results = {label: evaluate(m, X_test, Y_test) for label, m in (("LSTM", lstm), (
 
 # %% [markdown]
 # ## 6. Three numbers per model
-# Masked accuracy (the course's metric), the always-O accuracy it must beat, and the
-# entity-level F1 that says how many entities were found exactly.  On the generated
-# corpus both models tag the names seen in training almost perfectly; the names held
-# out of training are the hard part (section 7), which is why the test scores are
-# below the validation scores (the validation sentences hold only seen names).  On
-# WNUT-17 tweets (novel, rare entities: a quarter of the test words were never seen
-# twice in training) the masked accuracy lands a fraction of a point above always-O,
-# and only the entity F1 shows how much the tagger actually found.
+# Masked accuracy (the course's metric), the always-O accuracy it must beat, and the entity-level F1
+# (entities found exactly).  Generated corpus: names seen in training are tagged almost perfectly; the
+# held-out names are the hard part (section 7), hence test below validation.  On WNUT-17 tweets (novel,
+# rare entities) the masked accuracy lands a fraction of a point above always-O; only the F1 shows what was found.
 
 # %%
 for label, (acc, pred, ents) in results.items():
@@ -376,7 +365,7 @@ for (label, hist), colour, (m1, m2) in zip((("LSTM", lstm_hist), ("BiLSTM", bils
     a2.plot(ep, hist["val_accuracy"], marker=m1, ls="-", color=colour, label=f"{label} validation")
     a2.plot(ep, hist["test_accuracy"], marker=m2, ls="--", color=colour, alpha=0.6, label=f"{label} test")
     for ax in (a1, a2):
-        ax.axvline(hist.kept, color=colour, ls=":", lw=1)
+        ax.axvline(hist.best_epoch, color=colour, ls=":", lw=1)
 a2.axhline(always_o, color="grey", ls="-.", label="always O (test)")
 a1.set_xlabel("epoch"); a1.set_ylabel("masked cross-entropy")
 a1.set_title("Loss (dotted line: the epoch kept, lowest validation loss)", fontsize=10)

@@ -83,19 +83,16 @@ L.show("one_hot(ids) @ W versus the lookup W[ids]", f"ids: {B} ids into a table 
        f"max |gradient difference| = {grad_gap:.2e}   (row 7's gradient is the sum of its 3 uses)\n"
        f"time: lookup {secs['lookup'] * 1e6:.0f} us, one-hot product {secs['one-hot'] * 1e6:.0f} us "
        f"({secs['one-hot'] / secs['lookup']:.0f}x slower; {B * V * d / 1e6:.1f}M multiply-adds vs {B * d} copies)")
-assert value_gap < 1e-6 and grad_gap < 1e-6
 L.claim("one_hot_is_lookup", "An Embedding is a one-hot matrix times W, computed as a lookup: the same values and "
         "gradients (a repeated id's gradients add up) without the B x V x d multiply-adds.", value_gap < 1e-6 and grad_gap < 1e-6,
         {"value difference": value_gap, "gradient difference": grad_gap, "one-hot multiply-adds": B * V * d, "lookup copies": B * d})
 
 # %% [markdown]
 # ## 3. The data
-# By default: ratings generated from *planted* user and movie factors, biases
-# and genres (`datasets.make_ratings`), so we can check what the model recovers.
-# With `--data PATH/ml-100k` (or `--download`): MovieLens 100k, 100,000 ratings
-# of 1,682 movies by 943 users.  Validation: a seeded random 20% of the
-# ratings.  Besides, 10% of the users are held out *entirely* for the cold-start
-# question at the end: the models never see a single rating of theirs.
+# By default: ratings generated from *planted* user and movie factors, biases and genres
+# (`datasets.make_ratings`), so we can check what the model recovers.  With `--data PATH/ml-100k` (or
+# `--download`): MovieLens 100k, 100,000 ratings of 1,682 movies by 943 users.  Validation: a seeded random
+# 20% of the ratings.  10% of the users are held out *entirely* for the cold start (section 10).
 
 # %%
 path = L.real_data("movielens-100k")
@@ -126,12 +123,10 @@ print(f"{len(rating):,} ratings of {n_items} movies by {n_users} users ({data['s
 
 # %% [markdown]
 # ## 4. Training: MSE, Adam and a one-cycle schedule
-# loss = mean over the batch of (r_hat(u, i) - r)^2.  The learning rate follows
-# one cycle (warm up to `max_lr` over the first quarter, then anneal to almost 0,
-# with Adam's beta1 moving the other way), as fastai's `fit_one_cycle`; the
-# optimizer is fastai's Adam (beta2 = 0.99, eps = 1e-5).  A rating model takes two
-# id arrays (and metadata), not one input, so `md.models.collab.fit_ratings` writes
-# the loop out; its core, then each epoch's train and validation MSE (`rating_mse`):
+# loss = mean over the batch of (r_hat(u, i) - r)^2.  The learning rate follows one cycle (warm up to
+# `max_lr` over the first quarter, then anneal to almost 0, with Adam's beta1 moving the other way), as
+# fastai's `fit_one_cycle`, with fastai's Adam (beta2 = 0.99, eps = 1e-5).  A rating model takes two id arrays
+# (and metadata), so `md.models.collab.fit_ratings` writes the loop out; its core, then each epoch's MSEs:
 #
 #     opt = optim.AdamW(model, lr=max_lr, betas=(0.9, 0.99), eps=1e-5, weight_decay=wd)
 #     sched = optim.OneCycle(opt, max_lr=max_lr, total_steps=epochs * steps_per_epoch)
@@ -140,8 +135,7 @@ print(f"{len(rating):,} ratings of {n_items} movies by {n_users} users ({data['s
 #         opt.zero_grad(); loss.backward(); opt.step(); sched.step()
 
 # %%
-EPOCHS = 5
-BATCH = 64
+EPOCHS, BATCH = 5, 64
 results, histories, models = {}, {}, {}
 mse_on = lambda model, rows, **meta: rating_mse(model, user, item, rating, rows, **meta)
 
@@ -158,11 +152,10 @@ def train(label, make, wd=0.0, **meta):
 
 # %% [markdown]
 # ### Choosing max_lr with the learning-rate finder
-# fastai's `lr_find`: a fresh model trains while the rate grows exponentially from 1e-7 to 10;
-# the smoothed loss is flat, falls, then blows up (the test stops), and every weight is put back.
-# Rule: a tenth of the rate at the lowest loss, rounded.  The test lasts one epoch, not fastai's
-# 100 batches: Adam moves a weight by about the rate per step and these factors start near 0,
-# so a shorter test sees the loss fall only at rates too large for several epochs.
+# fastai's `lr_find`: a fresh model trains while the rate grows exponentially from 1e-7 to 10; the smoothed
+# loss is flat, falls, then blows up (the test stops), and every weight is put back.  Rule: a tenth of the rate
+# at the lowest loss, rounded.  The test lasts one epoch, not fastai's 100 batches: Adam moves a weight by about
+# the rate per step and these factors start near 0, so a shorter test sees the loss fall only at too large rates.
 
 # %%
 probe = md.models.DotProduct(n_users, n_items, 50, y_range=Y_RANGE)
@@ -191,20 +184,18 @@ for label, bias in (("dot", False), ("dot + bias", True)):
 
 # %% [markdown]
 # ## 6. Weight decay
-# The validation MSE above stalls while the training MSE keeps falling:
-# overfitting.  With more parameters than ratings, the factors can memorise.
-# Weight decay adds the size of every weight to the loss,
+# The validation MSE above stalls while the training MSE keeps falling: overfitting.  With more
+# parameters than ratings, the factors can memorise.  Weight decay adds the size of every weight to the loss,
 #
 #     loss_wd = loss + wd * sum(w^2),    so    d loss_wd / dw = d loss / dw + 2 wd w:
 #
-# each step pulls every weight towards 0, and only weights that *earn* their
-# size on the data stay large.  Three ways to write it:
+# each step pulls every weight towards 0, and only weights that *earn* their size on the data stay
+# large.  Three ways to write it:
 # 1. by hand, in the loss (checked below: the gradient gains exactly 2 wd w);
-# 2. as the optimizer's `weight_decay` (PyTorch's convention: it adds
-#    weight_decay * w to the gradient, so the same penalty is weight_decay = 2 wd);
-# 3. *decoupled* (AdamW, what fastai's wd=0.1 means): w <- w (1 - lr wd) at each
-#    step, outside Adam's per-weight rescaling, which would otherwise shrink the
-#    decay of weights with large gradients.  This is the one we train with.
+# 2. as the optimizer's `weight_decay` (PyTorch's convention: it adds weight_decay * w to the gradient,
+#    so the same penalty is weight_decay = 2 wd);
+# 3. *decoupled* (AdamW, what fastai's wd=0.1 means): w <- w (1 - lr wd) at each step, outside Adam's
+#    per-weight rescaling, which would shrink the decay of weights with large gradients.  We train with this.
 
 # %%
 # fastai's wd = 0.1 suits the full run's 38,000 ratings; the quick run's 6,500 let 50 factors per
@@ -248,8 +239,7 @@ low = min(min(histories[k]["val"]) for k in ("dot + bias", "dot + bias + wd"))
 a2.set_ylim(low - 0.03, low + 0.25)
 a3.plot(histories["dot + bias + wd"]["lrs"])
 a3.set(xlabel="step", ylabel="learning rate", title="The one-cycle learning rate")
-for a in (a1, a2):
-    figures.legend(a, fontsize=8)
+figures.legend(a1, fontsize=8); figures.legend(a2, fontsize=8)
 fig.tight_layout()
 L.figure(fig, "weight_decay", "Without weight decay the training MSE keeps falling while the validation MSE stalls; weight decay "
          "keeps the training MSE higher and ends lower on validation (middle, zoomed). Right: the one-cycle schedule.")
@@ -260,9 +250,8 @@ L.claim("weight_decay", "Weight decay trades training fit for validation: the fa
 
 # %% [markdown]
 # ## 7. What the model learned
-# **Biases.**  b_i is the part of a movie's rating that taste does not explain.
-# The lowest: movies that even people who like this kind of movie rate low.
-# The highest: movies liked even by people whose taste does not match them.
+# **Biases.**  b_i is the part of a movie's rating that taste does not explain.  The lowest: movies that
+# even people who like this kind of movie rate low; the highest: liked even by people of another taste.
 
 # %%
 counts = np.bincount(item[train_idx], minlength=n_items)
@@ -276,10 +265,9 @@ for which, key in (("LOWEST", b_item[seen]), ("HIGHEST", -b_item[seen])):
                      for i in seen[np.argsort(key)[:8]]))
 
 # %% [markdown]
-# **A map of the movie factors.**  The 50 factors of each movie, projected on
-# their first two principal axes (PCA fitted on the movies with enough
-# ratings), for the most-rated movies.  Nobody told the model about genres;
-# movies that the same people like end up close together.
+# **A map of the movie factors.**  The 50 factors of each movie, projected on their first two principal
+# axes (PCA fitted on the movies with enough ratings), for the most-rated movies.  Nobody told the model
+# about genres; movies that the same people like end up close together.
 
 # %%
 popular = np.argsort(-counts)[:40 if L.quick else 50]
@@ -303,9 +291,8 @@ L.figure(fig, "movie_map", "PCA of the learned movie factors of the most-rated m
          + (f" ({dropped} labels left out where they would overlap.)" if dropped else ""))
 
 # %% [markdown]
-# **Nearest movies.**  Cosine similarity of factor vectors,
-# cos(q_i, q_j) = q_i . q_j / (|q_i| |q_j|): the movies whose *taste profile*
-# is closest, whatever their average rating.
+# **Nearest movies.**  Cosine similarity of factor vectors, cos(q_i, q_j) = q_i . q_j / (|q_i| |q_j|):
+# the movies whose *taste profile* is closest, whatever their average rating.
 
 # %%
 anchor = int(popular[0])
@@ -321,12 +308,10 @@ else:
     L.show(f"movies nearest to {titles[anchor]!r} (cosine of the learned factors)", "\n".join(f"{s:.2f}  {titles[j]}" for j, s in near))
 
 # %% [markdown]
-# **On the generated data we know the truth.**  The learned factors are only
-# defined up to a rotation (p_u . q_i does not change if P and Q turn
-# together), so we align them first: the top 3 principal axes of the learned
-# movie factors, mapped onto the 3 planted ones by least squares, and then
-# correlated with them (`md.manifold.aligned_correlation`).  The same alignment
-# applied to the *untrained* (random) factors is the chance level.
+# **On the generated data we know the truth.**  The learned factors are only defined up to a rotation
+# (p_u . q_i does not change if P and Q turn together), so we align them first: the top 3 principal axes
+# of the learned movie factors, mapped onto the 3 planted ones by least squares, and then correlated with
+# them (`md.manifold.aligned_correlation`).  The same alignment on *untrained* factors is the chance level.
 
 # %%
 if synthetic:
@@ -345,15 +330,13 @@ if synthetic:
 
 # %% [markdown]
 # ## 8. A neural recommender, then metadata
-# fastai's CollabNN: instead of a dot product, concatenate the user and movie
-# embeddings (widths by a rule of thumb, printed below) and let an MLP decide how
-# they combine -- it has to learn the multiplication the dot model gets for free:
+# fastai's CollabNN: concatenate the user and movie embeddings (widths by a rule of thumb, printed below) and
+# let an MLP decide how they combine -- it has to learn the multiplication the dot model gets for free:
 #
 #     r_hat = sigmoid_range( Dense_1( ReLU( Dense_100( [ P[u] | Q[i] ] ))), 0, 5.5 )
 #
-# Since the inputs are simply concatenated, anything else we know can join them:
-# the users' age, gender and occupation (made columns by the tabular
-# preprocessor) and the movies' genre flags.
+# Since the inputs are simply concatenated, anything else we know can join them: the users' age, gender and
+# occupation (made columns by the tabular preprocessor) and the movies' genre flags.
 
 # %%
 train("neural", lambda: md.models.CollabNN(n_users, n_items, n_hidden=100, y_range=Y_RANGE), wd=wd)
@@ -378,10 +361,9 @@ L.show("neural collaborative filtering",
 
 # %% [markdown]
 # ## 9. The scoreboard
-# Validation MSE (lower is better) against predicting the mean rating.  fastai
-# reports about 0.82 for dot + bias + wd on MovieLens 100k, and 0.87 for its
-# neural model (it trains on every user; here 10% of them are held out for
-# section 10, so expect slightly different numbers).
+# Validation MSE (lower is better) against predicting the mean rating.  fastai reports about 0.82 for
+# dot + bias + wd on MovieLens 100k, and 0.87 for its neural model (it trains on every user; here 10% of
+# them are held out for section 10, so expect slightly different numbers).
 
 # %%
 lines = [f"{results[k]:.3f}  {k}" for k in results]       # in training order: dot ... neural + metadata

@@ -162,7 +162,6 @@ MAX_LR = float(f"{found.suggestion:.1g}")                  # used by train() fro
 L.figure(found.plot(), "lr_find", f"the learning-rate finder on a fresh entity-embedding MLP: max_lr = {MAX_LR:g}")
 
 # %%
-
 def probabilities(model, inputs):
     model.eval()
     with md.no_grad():

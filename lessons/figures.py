@@ -143,6 +143,9 @@ def _grey_key(line):
 
 def problems(fig) -> list[str]:
     """What a reader would trip over in ``fig`` (empty when the figure is readable)."""
+    if not hasattr(fig.canvas, "get_renderer"):          # a bare Figure (minidl's own plots make no pyplot window)
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        FigureCanvasAgg(fig)
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     found = []
@@ -215,6 +218,9 @@ def place_labels(ax, xs, ys, labels, fontsize=8, colors=None, offsets=None, **te
     the candidate offsets is left out.  Returns how many were left out.
     """
     fig = ax.figure
+    if not hasattr(fig.canvas, "get_renderer"):          # a bare Figure (minidl's own plots make no pyplot window)
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        FigureCanvasAgg(fig)
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     taken = [t.get_window_extent(renderer) for t in _texts(fig)]

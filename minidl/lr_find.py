@@ -70,13 +70,15 @@ class LRFindResult:
         from matplotlib.figure import Figure
         fig = Figure(figsize=(6.5, 4)) if ax is None else ax.figure
         ax = ax or fig.add_subplot()
-        ax.plot(self.lrs, self.raw_losses, color="#bbbbbb", lw=0.8, label="loss of each mini-batch")
+        # dotted vs solid and circle vs triangle: the lines stay apart in grey-scale print
+        ax.plot(self.lrs, self.raw_losses, color="#bbbbbb", ls=":", lw=0.8, label="loss of each mini-batch")
         ax.plot(self.lrs, self.losses, color="tab:blue", lw=1.6, label="smoothed")
-        for lr, name, colour in ((self.lr_min, "minimum/10", "tab:green"), (self.lr_steep, "steepest", "tab:red")):
+        for lr, name, colour, marker in ((self.lr_min, "minimum/10", "tab:green", "o"),
+                                         (self.lr_steep, "steepest", "tab:red", "^")):
             if math.isfinite(lr):
                 y = float(np.interp(np.log(lr), np.log(self.lrs), self.losses))
                 chosen = " (suggested)" if name == self.rule else ""
-                ax.plot([lr], [y], "o", color=colour, ms=8 if chosen else 6, label=f"{name}: {lr:.2g}{chosen}")
+                ax.plot([lr], [y], marker, color=colour, ms=8 if chosen else 6, label=f"{name}: {lr:.2g}{chosen}")
         ax.set_xscale("log")
         low, high = min(self.losses), max(self.losses[: max(2, len(self.losses) * 9 // 10)])
         ax.set_ylim(low - 0.1 * (high - low + 1e-12), high + 0.25 * (high - low + 1e-12))
