@@ -244,8 +244,11 @@ fig.tight_layout()
 L.figure(fig, "weight_decay", "Without weight decay the training MSE keeps falling while the validation MSE stalls; weight decay "
          "keeps the training MSE higher and ends lower on validation (middle, zoomed). Right: the one-cycle schedule.")
 (tr0, va0), (tr1, va1) = ((histories[k]["train"][-1], histories[k]["val"][-1]) for k in ("dot + bias", "dot + bias + wd"))
-L.claim("weight_decay", "Weight decay trades training fit for validation: the factors memorise less (higher training MSE) and "
-        "predict unseen ratings better (lower validation MSE).", va1 < va0 - 0.01 and tr1 > tr0,
+# How much validation gains depends on how hard the plain model overfits, and so on the rate lr_find picked:
+# seeds 0, 1, 2 gave max_lr 0.004 / 0.007 / 0.005 and gains of 0.003 / 0.039 / 0.019.  The memorising always shrinks.
+L.claim("weight_decay", "Weight decay makes the factors memorise less: the training MSE rises, the gap between training and "
+        "validation MSE narrows, and validation is no worse (better, the more the plain model overfits).",
+        tr1 > tr0 + 0.01 and va1 - tr1 < va0 - tr0 - 0.01 and va1 <= va0,
         {"validation, no wd": va0, "validation, wd": va1, "train, no wd": tr0, "train, wd": tr1})
 
 # %% [markdown]

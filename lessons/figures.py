@@ -113,17 +113,23 @@ def _line_points(line, per_segment=12):
 
 
 def _legend_covers(ax, legend, renderer) -> list[str]:
-    box = legend.get_window_extent(renderer)
+    box, frame = legend.get_window_extent(renderer), ax.get_window_extent(renderer)
+
+    def drawn(pts, artist):             # a clipped artist draws nothing outside its axes (a legend may sit there)
+        if not artist.get_clip_on() or not len(pts):
+            return pts
+        return pts[(pts[:, 0] >= frame.x0) & (pts[:, 0] <= frame.x1) & (pts[:, 1] >= frame.y0) & (pts[:, 1] <= frame.y1)]
+
     hits = []
     for line in ax.lines:
         if _is_data_line(line):
-            pts = _line_points(line)
+            pts = drawn(_line_points(line), line)
             if len(pts) and ((pts[:, 0] > box.x0) & (pts[:, 0] < box.x1) & (pts[:, 1] > box.y0) & (pts[:, 1] < box.y1)).any():
                 hits.append(line.get_label())
     for coll in ax.collections:
         offsets = coll.get_offsets()
         if len(offsets) and coll.get_offset_transform().contains_branch(ax.transData):
-            pts = coll.get_offset_transform().transform(np.asarray(offsets, float))
+            pts = drawn(coll.get_offset_transform().transform(np.asarray(offsets, float)), coll)
             if ((pts[:, 0] > box.x0) & (pts[:, 0] < box.x1) & (pts[:, 1] > box.y0) & (pts[:, 1] < box.y1)).any():
                 hits.append(coll.get_label())
     for patch in ax.patches:

@@ -68,7 +68,7 @@ class LRFindResult:
     def plot(self, ax=None):
         """Smoothed loss against the rate (log x axis), both suggestions marked; returns the Figure."""
         from matplotlib.figure import Figure
-        fig = Figure(figsize=(6.5, 4)) if ax is None else ax.figure
+        fig = Figure(figsize=(6.5, 4.8), layout="constrained") if ax is None else ax.figure
         ax = ax or fig.add_subplot()
         # dotted vs solid and circle vs triangle: the lines stay apart in grey-scale print
         ax.plot(self.lrs, self.raw_losses, color="#bbbbbb", ls=":", lw=0.8, label="loss of each mini-batch")
@@ -85,7 +85,8 @@ class LRFindResult:
         ax.set_xlabel("learning rate (log scale)")
         ax.set_ylabel("training loss")
         ax.set_title("learning-rate finder" + (" (stopped: the loss diverged)" if self.diverged else ""))
-        ax.legend(fontsize=8)
+        # below the axes: the noisy mini-batch losses fill the whole plot, a legend inside would hide some
+        ax.legend(fontsize=8, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.14))
         return fig
 
 
