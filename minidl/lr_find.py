@@ -46,7 +46,7 @@ import numpy as np
 from .autograd import no_grad
 from .early_stopping import capture, restore
 from .optim import NonFiniteGradientError, clip_grad_norm
-from .train import _as_input, _check_loss, _epoch_iterable, _forward, _unpack
+from .train_step import _as_input, _check_loss, _epoch_iterable, _forward, _unpack
 
 RULES = ("minimum/10", "steepest")
 

@@ -40,9 +40,11 @@ from __future__ import annotations
 import math
 
 from . import metrics as M, validate
-from .autograd import Tensor, no_grad, tensor, array_of
+from .autograd import no_grad, array_of
 from .early_stopping import EarlyStopping
+from .lr_find import LRFindResult, lr_find  # noqa: F401  (md.train.lr_find)
 from .optim import NonFiniteGradientError, clip_grad_norm
+from .train_step import _as_input, _check_loss, _epoch_iterable, _forward, _unpack
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -111,36 +113,11 @@ def _accuracy(out, y, mask=None):
     return M.accuracy(out, y) if mask is None else M.masked_accuracy(out, y, mask)
 
 
-def _unpack(batch):
-    if isinstance(batch, (tuple, list)) and len(batch) in (2, 3):
-        return batch[0], batch[1], batch[2] if len(batch) == 3 else None
-    raise TypeError(f"a batch must be an (x, y) or (x, y, mask) tuple, got {type(batch).__name__}"
-                    + (f" of length {len(batch)}" if isinstance(batch, (tuple, list)) else ""))
-
-
-def _as_input(x):
-    if isinstance(x, Tensor):
-        return x
-    if isinstance(x, tuple):
-        return tuple(_as_input(a) for a in x)
-    return tensor(x)
-
-
 def _count(y, mask):
     """How many targets a batch holds: its weight in the epoch average."""
     if mask is not None:
         return float((array_of(mask)).sum())
     return float(getattr(y, "size", 1) or 1)
-
-
-def _epoch_iterable(batches, epochs, what):
-    if callable(batches) and not hasattr(batches, "__iter__"):
-        return batches
-    if iter(batches) is batches and epochs > 1:
-        raise TypeError(f"{what} is a one-shot iterator (e.g. a generator), which would be empty "
-                        "after the first epoch; pass a list, a md.data.DataLoader, or a function "
-                        "that returns a fresh iterable")
-    return lambda: batches
 
 
 class _Mean:
@@ -155,12 +132,6 @@ class _Mean:
 
     def result(self):
         return {k: self.sums[k] / self.weights[k] for k in self.sums}
-
-
-def _forward(model, loss_fn, x, y, mask):
-    out = model(*x) if isinstance(x, tuple) else model(x)
-    loss = loss_fn(out, y) if mask is None else loss_fn(out, y, mask)
-    return out, loss
 
 
 def _log_metrics(acc, fns, out, y, mask, n):
@@ -268,16 +239,6 @@ def fit(model, loss_fn, optimizer, train_batches, epochs: int = 1, val_batches=N
     return history
 
 
-def _check_loss(loss, loss_fn):
-    if not isinstance(loss, Tensor):
-        raise TypeError(f"fit: the loss function {getattr(loss_fn, '__name__', loss_fn)!r} returned a "
-                        f"{type(loss).__name__}, not a Tensor: backward needs the graph, so return the "
-                        "loss Tensor itself (not loss.item() or a float)")
-    if loss.size != 1:
-        raise ValueError(f"fit: the loss must be a scalar, got shape {tuple(loss.shape)}; reduce it "
-                         "(e.g. .mean()) in the loss function")
-
-
 def _progress(batches, epoch, epochs, progress):
     if not progress:
         return batches
@@ -290,5 +251,3 @@ def _say(line):
     from tqdm.auto import tqdm
     tqdm.write(line)                    # printed above a live bar, not through it
 
-
-from .lr_find import LRFindResult, lr_find  # noqa: E402,F401  (md.train.lr_find)
