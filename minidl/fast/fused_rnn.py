@@ -6,7 +6,7 @@ every step is ~15 small graph nodes and autograd does BPTT), or, with
 whole sequence).  Same maths, same parameters (the cell's ``W`` and ``b``), and
 tests/test_fused_rnn.py proves the two agree in value and in every gradient.
 Measured (benchmarks/, char LM B = 32, T = 64, H = 256, one thread): a training
-step is 1.45x (LSTM) and 1.78x (GRU) faster than the plain scan.  Where the
+step is 1.50x (LSTM) and 1.86x (GRU) faster than the plain scan.  Where the
 speed comes from:
 
 * the input projections x_t @ W[H:] + b of ALL steps are one big matmul

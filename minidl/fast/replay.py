@@ -9,8 +9,8 @@ bookkeeping: wrapping arrays in Tensors, flags, the graph edge in forward; the
 topological sort, the pending-gradient table, the version check and freeing in
 backward.  Replaying skips most of it: one graph node per step instead of 13.
 Measured on the benchmarks' scanned language models (B = 32, T = 64, H = 256,
-one thread, ``lstm_lm_replay`` vs ``lstm_lm_scan``): a training step is 6% (LSTM)
-and 19% (GRU) faster, and holds half the memory (24 vs 45 MB, 23 vs 64 MB):
+one thread, ``lstm_lm_replay`` vs ``lstm_lm_scan``): a training step is 8% (LSTM)
+and 16% (GRU) faster, and holds half the memory (24 vs 45 MB, 23 vs 64 MB):
 only what each op's backward needs is kept, not every intermediate Tensor.
 The NumPy arithmetic itself is unchanged, so ``fused=True`` remains the fast path.
 
