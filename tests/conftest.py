@@ -134,3 +134,17 @@ def another_thread_inside(make_context):
     finally:
         release.set()
         t.join()
+
+
+@contextlib.contextmanager
+def local_http_server(handler):
+    """A threaded HTTP server on a free loopback port serving ``handler``; yields its base URL."""
+    import http.server
+    import threading
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

@@ -3,11 +3,11 @@ import hashlib
 import http.server
 import io
 import tarfile
-import threading
 import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import local_http_server
 
 import minidl.datasets as S
 from minidl.datasets.registry import Resource
@@ -37,12 +37,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server():
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with local_http_server(_Handler) as url:
+        yield url
 
 
 def leftovers(folder):

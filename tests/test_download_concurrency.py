@@ -11,11 +11,11 @@ import os
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from pathlib import Path
 
 import pytest
+from conftest import local_http_server
 
 PAYLOAD = bytes(range(256)) * 6250          # 1.6 MB, no long runs of zeros
 MD5 = hashlib.md5(PAYLOAD).hexdigest()
@@ -42,12 +42,8 @@ class _SlowHandler(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def slow_server():
     _SlowHandler.requests = []
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _SlowHandler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with local_http_server(_SlowHandler) as url:
+        yield url
 
 
 def _run_all(code, args_list):
