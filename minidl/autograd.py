@@ -219,8 +219,7 @@ class Function:
     ``forward`` may save what ``backward`` needs on ``self`` (``self.y = y``).
     ``self.needs_input_grad`` (one bool per input) lets backward skip work.
     ``backward`` must not modify ``gy`` in place: the same array may already be
-    another tensor's gradient.
-    A Function object is used once: ``Sigmoid()(x)``.
+    another tensor's gradient.  A Function object is used once: ``Sigmoid()(x)``.
     """
 
     def __call__(self, *inputs):
@@ -233,7 +232,7 @@ class Function:
         if not all(isinstance(x, Tensor) for x in inputs):     # numbers, arrays: constants
             like = next((t for t in inputs if isinstance(t, Tensor)), None)
             tensors = [x if isinstance(x, Tensor) else _constant(self, k, x, like) for k, x in enumerate(inputs)]
-        _check_same_backend(self, tensors)
+        validate.same_backend(tensors, type(self).__name__)
         # Known before forward, so backward can skip gradients nobody asked for
         # (dL/dx of the input batch is a whole wasted matmul in a Dense layer).
         recording = is_grad_enabled()
@@ -243,18 +242,9 @@ class Function:
         try:
             outs = self.forward(*[t.data for t in tensors])
         except ValueError as exc:
-            # NumPy's "operands could not be broadcast together" names no input: say which
-            if not str(exc).startswith("operands could not be broadcast"):
-                raise
-            shapes = ", ".join(f"input {k} of shape {tuple(t.shape)}" for k, t in enumerate(tensors))
-            raise ValueError(f"{type(self).__name__}: the inputs do not broadcast together ({shapes})") from None
+            raise validate.broadcast_error(exc, type(self).__name__, tensors)
         multi = isinstance(outs, tuple)
-        outs = outs if multi else (outs,)
-        for k, o in enumerate(outs):
-            if not (hasattr(o, "dtype") and hasattr(o, "shape")):
-                raise TypeError(f"{type(self).__name__}.forward returned {type(o).__name__} {o!r} as output {k}; "
-                                "forward must return backend arrays (or a tuple of them): wrap a number "
-                                "as xp.asarray(value, dtype=x.dtype)")
+        outs = validate.forward_outputs(outs if multi else (outs,), type(self).__name__)
         needs = any(self.needs_input_grad)
         results = tuple(Tensor(o, requires_grad=needs and o.dtype.kind == "f") for o in outs)
         if needs:
@@ -287,14 +277,6 @@ def _constant(fn, k, x, like):
     return t
 
 
-def _check_same_backend(fn, tensors):
-    # one array type is one backend (the fast check); only a mix needs the names
-    if len({type(t.data) for t in tensors}) > 1 and len({t.backend for t in tensors}) > 1:
-        shapes = ", ".join(f"{t.backend}{t.shape}" for t in tensors)
-        raise TypeError(f"{type(fn).__name__}: inputs live on different backends ({shapes}); "
-                        "move them to one with .to('numpy') or .to('cupy')")
-
-
 class GradShapeError(ValueError):
     """A ``backward`` returned a gradient whose shape differs from its input's."""
     def __init__(self, fn, got, want):
@@ -322,10 +304,9 @@ def _topological_order(root: Tensor):
             continue
         seen.add(id(fn))
         if getattr(fn, "freed", False):
-            raise RuntimeError(
-                f"backward through {type(fn).__name__} a second time: its saved values were "
-                "freed after the first backward. Pass retain_graph=True to the first "
-                "backward() if you need to call it twice.")
+            raise RuntimeError(f"backward through {type(fn).__name__} a second time: its saved values were freed "
+                               "after the first backward. Pass retain_graph=True to the first "
+                               "backward() if you need to call it twice.")
         stack.append((fn, True))
         for t in fn.inputs:
             if t._ctx is not None and id(t._ctx) not in seen:
@@ -396,11 +377,10 @@ def _check_versions(fn: Function):
     for i, (t, v) in enumerate(zip(fn.inputs, fn.input_versions)):
         if t._version != v:
             who = getattr(t, "name", None) or f"a tensor of shape {tuple(t.shape)}"
-            raise RuntimeError(
-                f"{type(fn).__name__}: its input {i} ({who}) was modified in place after the "
-                f"forward pass (version {v} -> {t._version}), so backward would mix old and new "
-                "values and give a wrong gradient. Change parameters only after backward() "
-                "(that is what optimizer.step() is for), or run the forward pass again.")
+            raise RuntimeError(f"{type(fn).__name__}: its input {i} ({who}) was modified in place after the "
+                               f"forward pass (version {v} -> {t._version}), so backward would mix old and new "
+                               "values and give a wrong gradient. Change parameters only after backward() "
+                               "(that is what optimizer.step() is for), or run the forward pass again.")
 
 
 def _free(fn: Function):

@@ -18,6 +18,8 @@ masks               ``mask``: bool, or numbers exactly 0 / 1    Mean, RNN/GRU/LS
 weights             ``weights``: finite and >= 0                cross_entropy / nll_loss masks
 value ranges        ``in_range``                                BCE targets, log-probabilities
 paths               ``path``: a str or os.PathLike              md.save / md.load, loaders
+a Function's call   ``same_backend``, ``broadcast_error``,      every ``Function.__call__``
+                    ``forward_outputs``
 ==================  ==========================================  ==============================
 
 Cheap on the hot path: a rule on an array is one or two vectorised reductions
@@ -136,6 +138,36 @@ def path(value, name: str, who: str) -> str:
     if not value:
         raise ValueError(f"{who}: {name} must be a file path, got an empty string")
     return value
+
+
+# ----------------------------------------------------------------------------- a Function's call
+def same_backend(tensors, who: str) -> None:
+    """Refuse inputs that live on different backends, naming each (Function.__call__)."""
+    # one array type is one backend (the fast check); only a mix needs the names
+    if len({type(t.data) for t in tensors}) > 1 and len({t.backend for t in tensors}) > 1:
+        shapes = ", ".join(f"{t.backend}{t.shape}" for t in tensors)
+        raise TypeError(f"{who}: inputs live on different backends ({shapes}); "
+                        "move them to one with .to('numpy') or .to('cupy')")
+
+
+def broadcast_error(exc: ValueError, who: str, tensors) -> ValueError:
+    """The error to raise for a ValueError from a forward: NumPy's "operands could not be
+    broadcast together" names no input, so it becomes one naming each input's shape."""
+    if not str(exc).startswith("operands could not be broadcast"):
+        return exc
+    shapes = ", ".join(f"input {k} of shape {tuple(t.shape)}" for k, t in enumerate(tensors))
+    err = ValueError(f"{who}: the inputs do not broadcast together ({shapes})")
+    err.__suppress_context__ = True                # NumPy's message adds nothing to this one
+    return err
+
+
+def forward_outputs(outs: tuple, who: str) -> tuple:
+    """``outs`` (a forward's outputs), or a TypeError naming the one that is not an array."""
+    for k, o in enumerate(outs):
+        if not (hasattr(o, "dtype") and hasattr(o, "shape")):
+            raise TypeError(f"{who}.forward returned {type(o).__name__} {o!r} as output {k}; forward must "
+                            "return backend arrays (or a tuple of them): wrap a number as xp.asarray(value, dtype=x.dtype)")
+    return outs
 
 
 # ----------------------------------------------------------------------------- axes

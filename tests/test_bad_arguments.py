@@ -48,6 +48,22 @@ def test_a_forward_returning_a_python_float_is_named():
         Half()(md.tensor([1.0]))
 
 
+def test_a_broadcast_mismatch_names_the_function_and_every_input_shape():
+    with pytest.raises(ValueError, match=r"^Add: the inputs do not broadcast together "
+                                         r"\(input 0 of shape \(2,\), input 1 of shape \(3,\)\)$") as info:
+        md.tensor([1.0, 2.0]) + md.tensor([1.0, 2.0, 3.0])
+    assert info.value.__suppress_context__             # NumPy's nameless message is not chained on
+
+
+def test_any_other_error_from_a_forward_comes_through_unchanged():
+    class Picky(md.Function):
+        def forward(self, x):
+            raise ValueError("Picky needs a positive x")
+
+    with pytest.raises(ValueError, match="^Picky needs a positive x$"):
+        Picky()(md.tensor([1.0]))
+
+
 @pytest.mark.parametrize("make, error, match", [
     (lambda: nn.Embedding(10, 0), ValueError, "Embedding: d_feature must be a positive integer, got 0"),
     (lambda: nn.Embedding(0, 4), ValueError, "Embedding: vocab_size must be a positive integer, got 0"),
