@@ -341,7 +341,8 @@ classifier = tl.Serial(tl.Embedding(vocab_size=vec.vocabulary_size(), d_feature=
 train_task = training.TrainTask(labeled_data=trax_batches(), loss_layer=tl.CrossEntropyLoss(),
                                 optimizer=trax.optimizers.Adam(0.01), n_steps_per_checkpoint=10)
 eval_task = training.EvalTask(labeled_data=trax_batches(seed=1), metrics=[tl.CrossEntropyLoss(), tl.Accuracy()])
-training_loop = training.Loop(classifier, train_task, eval_tasks=[eval_task], output_dir=str(output_dir))
+training_loop = training.Loop(classifier, train_task, eval_tasks=[eval_task], output_dir=str(output_dir),
+                              random_seed=L.seed)                       # Trax's own argument: a page you can rerun
 training_loop.run(n_steps=20 if L.quick else 100)
 
 native = md.models.SentimentModel(vec.vocabulary_size(), 16)          # the same model in minidl.nn

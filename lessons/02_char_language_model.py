@@ -362,7 +362,7 @@ shutil.rmtree(output_dir, ignore_errors=True)
 model = GRULM()
 training_loop = training.Loop(model, training.TrainTask(trax_batches(), tl.CrossEntropyLoss(), trax.optimizers.Adam(0.01)),
                               eval_tasks=[training.EvalTask(trax_batches(seed=1), [tl.CrossEntropyLoss(), tl.Accuracy()])],
-                              output_dir=str(output_dir))
+                              output_dir=str(output_dir), random_seed=L.seed)        # seeded: the page reruns the same
 training_loop.run(n_steps=5 if L.quick else 30)       # a demonstration: the lesson trained above
 
 x = next(trax_batches(seed=2))[0]

@@ -45,19 +45,16 @@ L = Lesson(__file__)
 
 # %% [markdown]
 # ## 1. The reviews
-# Embedded: generated IMDB-like reviews (many neutral sentences, a few opinions,
-# some of them negated or on the other side).  `--data`: the VADER movie-review
-# snippets (one sentence each, human valence; |valence| >= 0.5 kept), Trask's
-# `reviews.txt`/`labels.txt` or the aclImdb folder; `--download`: Trask's files.
-# Trask holds out the last 1,000 reviews; VADER's file is sorted (positives
-# first), so it is shuffled and its last 20% held out.
+# Embedded: generated IMDB-like reviews (many neutral sentences, a few opinions, some of them negated or on the
+# other side).  `--data`: the VADER movie-review snippets (one sentence each, human valence; |valence| >= 0.5
+# kept), Trask's `reviews.txt`/`labels.txt` or the aclImdb folder; `--download`: Trask's files.  Trask holds out
+# the last 1,000 reviews; VADER's file is sorted (positives first), so it is shuffled and its last 20% held out.
 
 # %%
 def load(path):
     """(texts, labels, kind): kind picks the training settings below."""
     if path is None:
-        n = 1500 if L.quick else 6000
-        d = make_movie_reviews(n=n, seed=L.seed)
+        d = make_movie_reviews(n=1500 if L.quick else 6000, seed=L.seed)
         return d["texts"], d["labels"], "embedded", d["source"]
     p = pathlib.Path(path)
     if (p / "reviews.txt").exists() or p.name == "reviews.txt":
@@ -75,10 +72,9 @@ def load(path):
 
 
 texts, labels, kind, source = load(L.real_data("trask-sentiment"))
-# Per source: Trask's settings for long reviews (lr 0.1, one pass).  The short
-# VADER snippets have a vocabulary of mostly one-off words, which lr 0.1 learns
-# by heart (61% on test after one pass, 66% after three); lr 0.01 gets 71% and
-# 75%, so they get the smaller step and three passes.
+# Per source: Trask's settings for long reviews (lr 0.1, one pass).  The short VADER snippets have a vocabulary
+# of mostly one-off words, which lr 0.1 learns by heart (61% on test after one pass, 66% after three); lr 0.01
+# gets 71% and 75%, so they get the smaller step and three passes.
 lr, epochs, min_freq, min_count = {"embedded": (0.1, 1, 50, 10), "imdb": (0.1, 1, 100, 20),
                                    "vader": (0.01, 3, 20, 5)}[kind]
 if L.quick:
@@ -118,8 +114,7 @@ total = pos_counts + neg_counts
 log_ratio = {w: float(np.log((pos_counts[w] + 1) / (neg_counts[w] + 1))) for w in total}
 frequent = [w for w, c in total.items() if c >= min_freq]
 by_ratio = sorted(frequent, key=lambda w: -log_ratio[w])
-L.show("step 1: the commonest words",
-       "positive reviews: " + ", ".join(w for w, _ in pos_counts.most_common(10)) + "\n"
+L.show("step 1: the commonest words", "positive reviews: " + ", ".join(w for w, _ in pos_counts.most_common(10)) + "\n"
        "negative reviews: " + ", ".join(w for w, _ in neg_counts.most_common(10)))
 L.show(f"step 1: log(pos/neg) of words seen >= {min_freq} times",
        "most positive: " + ", ".join(f"{w} {log_ratio[w]:+.2f}" for w in by_ratio[:12]) + "\n"
@@ -129,12 +124,11 @@ L.show(f"step 1: log(pos/neg) of words seen >= {min_freq} times",
 # %% [markdown]
 # ## Step 2. The network, and what its input should be
 #     x (V,)  ->  h = x W0 (10,)  ->  p = sigmoid(h W1)      loss = (p - y)^2 / 2
-# W0 starts at 0, W1 ~ N(0, 1); the hidden layer is linear, as in the notebook.
-# Training is plain SGD, one review at a time: W -= lr dL/dW.
-# First input: the count of each word.  A review has "the" and "." many times,
-# so h is dominated by words that say nothing, and its size swings with the
-# review's length; Trask tried a 100 times smaller step, which tames the swings
-# but learns little.  Second input: 1 if the word is present, 0 if not.
+# W0 starts at 0, W1 ~ N(0, 1); the hidden layer is linear, as in the notebook.  Training is plain SGD, one
+# review at a time: W -= lr dL/dW.
+# First input: the count of each word.  A review has "the" and "." many times, so h is dominated by words that
+# say nothing, and its size swings with the review's length; Trask tried a 100 times smaller step, which tames
+# the swings but learns little.  Second input: 1 if the word is present, 0 if not.
 
 # %%
 vocab = sorted(total)                                      # every word seen in training
@@ -175,13 +169,11 @@ def evaluate(net, X, step):
 
 
 rows = []                      # (step, short name, V, words/review, test acc, train reviews/s, test reviews/s)
-X_counts = [encode(t, binary=False) for t in tokens]
-X_binary = [encode(t) for t in tokens]
+X_counts, X_binary = [encode(t, binary=False) for t in tokens], [encode(t) for t in tokens]
 for name, X, rate in [("counts", X_counts, lr), ("counts", X_counts, lr / 100), ("binary", X_binary, lr)]:
     if rate != lr and (L.quick or kind == "vader"):
         continue         # the small-step rerun: only for long reviews (on one-sentence snippets counts ~ 0/1)
-    md.seed(L.seed)
-    net = BagOfWordsNet(len(vocab))
+    md.seed(L.seed); net = BagOfWordsNet(len(vocab))
     speed = fit(net, X, "dense", rate)
     acc, test_speed = evaluate(net, X, "dense")
     rows.append((f"2: {name}, lr {rate:g}", f"{name}, lr {rate:g}", len(vocab), np.mean([len(X[i]) for i in test]),
@@ -195,18 +187,15 @@ L.claim("binary_beats_counts", "0/1 word presence beats word counts as the input
 
 # %% [markdown]
 # ## Step 3. Efficiency: the sum of the rows of W0
-# With 0/1 input,  h = x W0 = sum_{w in review} W0[w]:  an Embedding lookup of
-# the review's word ids followed by a sum.  A review has a few dozen distinct
-# words out of thousands, so this skips almost every multiply-by-0.  The
-# backward pass is as lopsided: dL/dW0[w] = x_w dL/dh, which is dL/dh for each
-# word present and 0 for the others -- so only those rows need updating.
-# First: the two versions give the same gradients (tests/test_bag_of_words.py
-# checks this too), then both are timed.
+# With 0/1 input,  h = x W0 = sum_{w in review} W0[w]:  an Embedding lookup of the review's word ids followed by
+# a sum.  A review has a few dozen distinct words out of thousands, so this skips almost every multiply-by-0.
+# The backward pass is as lopsided: dL/dW0[w] = x_w dL/dh, which is dL/dh for each word present and 0 for the
+# others -- so only those rows need updating.  First: the two versions give the same gradients
+# (tests/test_bag_of_words.py checks this too), then both are timed.
 
 # %%
 with md.default_dtype("float64"):
-    md.seed(L.seed)
-    twin = BagOfWordsNet(len(vocab))
+    md.seed(L.seed); twin = BagOfWordsNet(len(vocab))
     twin.W0.data[:] = md.tensor(np.random.default_rng(L.seed).normal(0, 0.1, twin.W0.shape)).data
     ids = X_binary[0]
     twin.loss(twin.forward_dense(dense(ids, len(vocab)).astype(np.float64)), y[0]).backward()
@@ -216,15 +205,13 @@ with md.default_dtype("float64"):
     g_rows = [backend.asnumpy(g) for g in (twin.W0.grad, twin.W1.grad)]
 diff = max(float(np.abs(a - b).max()) for a, b in zip(g_dense, g_rows))
 touched = int((np.abs(g_dense[0]).sum(axis=1) > 0).sum())
-L.show("step 3: one review, dense x @ W0 vs Embedding-sum",
-       f"max |difference| of dL/dW0 and dL/dW1: {diff:.1e}\n"
+L.show("step 3: one review, dense x @ W0 vs Embedding-sum", f"max |difference| of dL/dW0 and dL/dW1: {diff:.1e}\n"
        f"rows of dL/dW0 that are not 0: {touched} of {len(vocab)} (the review's {len(ids)} distinct words)")
 L.claim("same_gradients", "0/1 input times W0 is the sum of the rows of W0 for the words present: the Embedding-sum gives the "
         "same gradients, and only those rows are non-zero.", diff < 1e-10 and touched == len(ids),
         {"largest gradient difference": diff, "non-zero rows": touched, "words in the review": len(ids)})
 
-md.seed(L.seed)
-net_rows = BagOfWordsNet(len(vocab))
+md.seed(L.seed); net_rows = BagOfWordsNet(len(vocab))
 rows_speed = fit(net_rows, X_binary, "rows", lr)
 acc, rows_test_speed = evaluate(net_rows, X_binary, "rows")
 rows.append((f"3: binary, row-sum, lr {lr:g}", "binary, row-sum", len(vocab), np.mean([len(X_binary[i]) for i in test]), acc,
@@ -242,8 +229,7 @@ sweep = [1_000, 10_000, 100_000, 300_000]
 review = np.arange(0, 45 * 20, 20)                           # 45 distinct word ids
 per_step, madds = {}, {}
 for V in sweep:
-    md.seed(L.seed)
-    net = BagOfWordsNet(V)
+    md.seed(L.seed); net = BagOfWordsNet(V)
     x = dense(review, V)
     t = L.time({"dense": lambda: net.train_step_dense(x, 1, 0.01), "rows": lambda: net.train_step_rows(review, 1, 0.01)},
                repeats=5 if L.quick else 9)
@@ -279,8 +265,7 @@ for cutoff in cutoffs:
     kept = [w for w in vocab if total[w] >= min_count and abs(log_ratio[w]) >= cutoff]
     small_index = {w: i for i, w in enumerate(kept)}
     X = [encode(t, index=small_index) for t in tokens]
-    md.seed(L.seed)
-    net = BagOfWordsNet(len(kept))
+    md.seed(L.seed); net = BagOfWordsNet(len(kept))
     speed = fit(net, X, "rows", lr)
     acc, test_speed = evaluate(net, X, "rows")
     rows.append((f"4: min count {min_count}, |log ratio| >= {cutoff:g}", f"|log ratio| >= {cutoff:g}", len(kept),
@@ -322,8 +307,7 @@ L.claim("one_number_per_word", "The 10 hidden units hold one number per word: ev
         {"rows parallel to W1": parallel, "variance along one direction": float(share[0] / share.sum())})
 L.show("step 5: how many directions do the rows of W0 use?",
        f"share of sum_w |W0[w]|^2 along its singular directions: {np.round(share / share.sum(), 6)[:3].tolist()} ...\n"
-       f"rows parallel to W1 (|cosine| > 0.999): {np.mean(np.abs(cos_w1) > 0.999):.1%} of the {len(common)} "
-       f"words seen >= {min_count} times")
+       f"rows parallel to W1 (|cosine| > 0.999): {parallel:.1%} of the {len(common)} words seen >= {min_count} times")
 for focus, fallback in (("excellent", by_ratio[0]), ("terrible", by_ratio[-1])):
     focus = focus if focus in index else fallback
     row = W0[index[focus]]
@@ -340,21 +324,18 @@ L.show("step 5: the learned score s_w = W0[w] . W1 against the counted log ratio
 
 # %% [markdown]
 # ## Step 6. A map of the most polarised words
-# The frequent words with the largest |log ratio| (up to 500), placed in 2-D by
-# their W0 rows and coloured by their log ratio.  PCA keeps the straight-line
-# directions of largest variance, and it tells the truth plainly: PC 1 holds
-# all the variance, the rows lie on a line, and position on it is the log ratio
-# (third panel).  t-SNE (minidl.manifold.tsne, written out there) keeps each
-# word's neighbourhood, so the line survives as a curve -- but every word gets
-# about the same number of neighbours (the perplexity), so the crowded neutral
-# middle is stretched out and the sparse polar ends are squeezed: lengths on a
-# t-SNE map are not distances in the data (lesson 04 shows more of this).
+# The frequent words with the largest |log ratio| (up to 500), placed in 2-D by their W0 rows and coloured by
+# their log ratio.  PCA keeps the straight-line directions of largest variance, and it tells the truth plainly:
+# PC 1 holds all the variance, the rows lie on a line, and position on it is the log ratio (third panel).  t-SNE
+# (minidl.manifold.tsne, written out there) keeps each word's neighbourhood, so the line survives as a curve --
+# but every word gets about the same number of neighbours (the perplexity), so the crowded neutral middle is
+# stretched out and the sparse polar ends are squeezed: lengths on a t-SNE map are not distances in the data
+# (lesson 04 shows more of this).
 
 # %%
 n_map = 150 if L.quick else 500
 chosen = sorted([w for w in vocab if total[w] >= min_freq // 2], key=lambda w: -abs(log_ratio[w]))[:n_map]
-E = W0[[index[w] for w in chosen]]
-colour = np.array([log_ratio[w] for w in chosen])
+E, colour = W0[[index[w] for w in chosen]], np.array([log_ratio[w] for w in chosen])
 start = time.perf_counter()
 Y_tsne, kl = md.manifold.tsne(E, perplexity=min(30.0, len(chosen) / 4), n_iter=300 if L.quick else 1000, seed=L.seed)
 tsne_seconds = time.perf_counter() - start
@@ -393,22 +374,19 @@ a1.barh(range(len(top)), [log_ratio[w] for w in top], color=["tab:green"] * 12 +
 a1.set_yticks(range(len(top))); a1.set_yticklabels(top, fontsize=8); a1.invert_yaxis()
 a1.axvline(0, color="grey", lw=0.8)
 a1.set_xlabel("log(pos count / neg count)"); a1.set_title(f"Step 1: the most polar words (seen >= {min_freq} times)")
-names = [short for _, short, *_ in rows]
 a2.barh(range(len(rows)), [r[4] for r in rows], color="tab:blue")
 for j, (_, _, _, _, a, tr, _) in enumerate(rows):
     a2.text(0.01, j, f"{a:.3f}   {tr:,.0f} reviews/s", va="center", color="white", fontsize=8)
-a2.set_yticks(range(len(rows))); a2.set_yticklabels(names, fontsize=8); a2.invert_yaxis()
-a2.axvline(majority, color="black", ls=":", label="majority class")
-a2.set_xlim(0, 1); a2.set_xlabel("test accuracy (bar), training speed (text)")
-a2.set_title("Steps 2-4: test accuracy and training speed")
+a2.set_yticks(range(len(rows))); a2.set_yticklabels([short for _, short, *_ in rows], fontsize=8); a2.invert_yaxis()
+a2.axvline(majority, color="black", ls=":", label="majority class"); a2.set_xlim(0, 1)
+a2.set_xlabel("test accuracy (bar), training speed (text)"); a2.set_title("Steps 2-4: test accuracy and training speed")
 for k, (step, name) in enumerate((("dense", "naive: x @ W0"), ("rows", "row-sum: sum of W0 rows"))):
     a3.plot(sweep, [1e3 * per_step[step, V] for V in sweep], label=f"{name} (measured)", **figures.style(k))
 # the naive step's multiply-adds, scaled to its time at the largest V: the slope it should follow
 scale = per_step["dense", sweep[-1]] / madds["dense", sweep[-1]]
 a3.plot(sweep, [1e3 * scale * madds["dense", V] for V in sweep], color="0.5", ls=(0, (1, 2)), label="naive multiply-adds, scaled")
-a3.set_xscale("log"); a3.set_yscale("log")
+a3.set_xscale("log"); a3.set_yscale("log"); a3.set_title("Step 3: one 45-word review, as V grows")
 a3.set_xlabel("vocabulary size V"); a3.set_ylabel("ms per training step (best of interleaved repeats)")
-a3.set_title("Step 3: one 45-word review, as V grows")
 figures.legend(a3, fontsize=8); figures.legend(a2, fontsize=8)
 L.figure(fig, "steps", "Left: the most polar words by counted log ratio. Middle: test accuracy (bars) and training speed of each "
          "step. Right: one training step against the vocabulary size: the naive step follows its multiply-adds (proportional "

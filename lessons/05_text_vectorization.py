@@ -99,10 +99,9 @@ L.figure(fig, "encodings", "The three sentences in the three bag modes (columns:
 
 # %% [markdown]
 # ## 2. The task: which source did this text come from?
-# Default: generated sentences from four genres.  With `--data` the VADER folder:
-# 23,700 real sentences from four sources (tweets, movie-review snippets, Amazon
-# product reviews, New York Times editorials) -- the same kind of question as
-# the course's lyrics-genre task.
+# Default: generated sentences from four genres.  With `--data` the VADER folder: 23,700 real sentences from
+# four sources (tweets, movie-review snippets, Amazon product reviews, New York Times editorials) -- the same
+# kind of question as the course's lyrics-genre task.
 
 # %%
 def load_task():
@@ -137,10 +136,9 @@ L.show("one text of each class", "\n".join(
 # %% [markdown]
 # ## 3. The baseline: a bag of words into a small Dense network
 #     Serial(Dense(8), ReLU(), Dense(C), LogSoftmax())    on multi-hot or TF-IDF rows (B, V)
-# The vocabulary (10,000 entries at most) comes from the training texts only.
-# A bag is mostly zeros: 19,000 texts x 10,000 columns would be 760 MB of
-# float32, so the rows are built one batch at a time (the vectorizer is fast;
-# the (N, V) matrix never exists).
+# The vocabulary (10,000 entries at most) comes from the training texts only.  A bag is mostly zeros: 19,000
+# texts x 10,000 columns would be 760 MB of float32, so the rows are built one batch at a time (the vectorizer
+# is fast; the (N, V) matrix never exists).
 
 # %%
 epochs = 6 if L.quick else 12
@@ -190,9 +188,8 @@ for label, kwargs in (("bag of words, multi-hot", dict(output_mode="multi_hot"))
 # ## 4. The sequence model, and where its embeddings come from
 #     ids (B, T) -> Embedding (B, T, d) -> Mean over the real tokens (B, d)
 #                -> Dense(8) -> ReLU -> Dense(C) -> LogSoftmax (B, C)
-# `Mean` averages only the real words: `Branch(Embedding, PaddingMask())` hands it
-# (vectors, mask) and it computes  sum_t m_t x_t / sum_t m_t  (padding does not
-# dilute a short text).  The embedding table can be
+# `Mean` averages only the real words: `Branch(Embedding, PaddingMask())` hands it (vectors, mask) and it
+# computes  sum_t m_t x_t / sum_t m_t  (padding does not dilute a short text).  The embedding table can be
 #   (a) pretrained and frozen:   Embedding(V, d, weights=matrix, trainable=False)
 #   (b) pretrained, fine-tuned:  Embedding(V, d, weights=matrix)
 #   (c) learned from scratch:    Embedding(V, d)
@@ -214,12 +211,11 @@ print(f"vocabulary {V}, sequences padded/truncated to T = {T}; x_train {x_train.
 
 # %% [markdown]
 # ## 5. Pretrained vectors
-# With `--vectors PATH` (a GloVe text file, e.g. glove.6B.50d.txt) those are
-# used.  Otherwise we pretrain GloVe (lesson 06's code) on a *larger unlabelled*
-# corpus -- more generated text of the same genres, or on real data every
-# training text without its label -- save it with `md.save`, and load it back as
-# a later job would.  Words of our vocabulary without a pretrained vector get
-# random rows (the coverage says how many), pad gets zeros and unk the mean.
+# With `--vectors PATH` (a GloVe text file, e.g. glove.6B.50d.txt) those are used.  Otherwise we pretrain GloVe
+# (lesson 06's code) on a *larger unlabelled* corpus -- more generated text of the same genres, or on real data
+# every training text without its label -- save it with `md.save`, and load it back as a later job would.  Words
+# of our vocabulary without a pretrained vector get random rows (the coverage says how many), pad gets zeros and
+# unk the mean.
 
 # %%
 def pretrain_glove(corpus_texts, dim, name, epochs_glove):
@@ -243,8 +239,7 @@ if L.vectors:
     pretrained = datasets.load_word_vectors(L.vectors, vocab=ints, seed=L.seed)
     unlabelled = None
 else:
-    unlabelled = train_texts if L.data else make_genre_texts(
-        n=6000 if L.quick else 20000, seed=L.seed + 1)["texts"]
+    unlabelled = train_texts if L.data else make_genre_texts(n=6000 if L.quick else 20000, seed=L.seed + 1)["texts"]
     pretrained = pretrain_glove(unlabelled, 16 if L.quick else 32, "glove_pretrained", 10 if L.quick else 20)
 d = pretrained.dim
 L.show("pretrained vectors", f"{pretrained}\ncoverage of our vocabulary: {pretrained.coverage:.1%} "
@@ -324,19 +319,16 @@ if "all labels, vectors from another domain" in table_rows:
 
 # %% [markdown]
 # ## 7. When each wins
-# * **Few labels**: the labelled texts show only some of the words.  A
-#   from-scratch table learns those and nothing else; pretrained vectors already
-#   put unseen words near their relatives, so frozen (or gently fine-tuned)
-#   vectors carry the labels to words the classifier never saw.
+# * **Few labels**: the labelled texts show only some of the words.  A from-scratch table learns those and
+#   nothing else; pretrained vectors already put unseen words near their relatives, so frozen (or gently
+#   fine-tuned) vectors carry the labels to words the classifier never saw.
 # * **Many labels, same domain**: from scratch sees every word often enough to
 #   learn vectors tuned to *this* task; fine-tuning gets there too from a good start.
-# * **Vectors from another domain** (the course's GloVe-from-Wikipedia on song
-#   lyrics): the pretrained neighbourhoods are wrong for the task; frozen vectors
-#   are stuck with them, fine-tuning must first undo them, and from scratch wins
-#   -- the order of the course's 63% / 69% / 72%.
+# * **Vectors from another domain** (the course's GloVe-from-Wikipedia on song lyrics): the pretrained
+#   neighbourhoods are wrong for the task; frozen vectors are stuck with them, fine-tuning must first undo them,
+#   and from scratch wins -- the order of the course's 63% / 69% / 72%.
 #
-# Fine-tuning moves only the rows of words in the training texts (the others get
-# no gradient):
+# Fine-tuning moves only the rows of words in the training texts (the others get no gradient):
 
 # %%
 few_models = table_rows["few labels"]
@@ -379,8 +371,7 @@ colours = ["tab:blue", "tab:orange", "tab:green", "tab:red"]
 for k in range(C):
     rows = slice(k * 7, (k + 1) * 7)
     ax.scatter(Z[rows, 0], Z[rows, 1], c=colours[k % 4], label=f"words of '{class_names[k]}'")
-ax.set_xlabel(f"PC 1 ({ratio[0]:.0%} of variance)")
-ax.set_ylabel(f"PC 2 ({ratio[1]:.0%} of variance)")
+ax.set_xlabel(f"PC 1 ({ratio[0]:.0%} of variance)"); ax.set_ylabel(f"PC 2 ({ratio[1]:.0%} of variance)")
 ax.set_title(f"Pretrained vectors (unit length) of the words most typical of each class\n({pretrained.source})",
              fontsize=10)
 ax.margins(0.15)
@@ -399,9 +390,7 @@ for n, (row, res) in enumerate(table_rows.items()):
 best_bag = max(results.values())
 ax.axhline(best_bag, color="k", ls="--", lw=1, label=f"best bag of words ({best_bag:.2f})")
 ax.axhline(majority, color="grey", ls=":", lw=1, label=f"majority class ({majority:.2f})")
-ax.set_xticks(range(3), regimes)
-ax.set_ylabel("validation accuracy")
-ax.set_ylim(0, 1.05)
+ax.set_xticks(range(3), regimes); ax.set_ylabel("validation accuracy"); ax.set_ylim(0, 1.05)
 ax.set_title("Embedding -> Mean -> Dense(8) -> ReLU -> Dense: where the embeddings come from")
 ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3)
 L.figure(fig, "accuracy_table", "Validation accuracy of the three embedding regimes with few labels, all labels, "

@@ -44,10 +44,9 @@ rng = np.random.default_rng(L.seed)
 
 # %% [markdown]
 # ## 1. Words -> ids; contexts of 3 words -> the next word
-# Word-level tokens (lower-cased words and punctuation marks), one long stream.
-# Ids: 0 = padding (unused here), 1 = <unk> (words seen fewer than `min_count`
-# times in training), then the words by frequency.  The last 10% of the tokens
-# are validation.  A training example is (w_{t-3}, w_{t-2}, w_{t-1}) -> w_t.
+# Word-level tokens (lower-cased words and punctuation marks), one long stream.  Ids: 0 = padding (unused here),
+# 1 = <unk> (words seen fewer than `min_count` times in training), then the words by frequency.  The last 10% of
+# the tokens are validation.  A training example is (w_{t-3}, w_{t-2}, w_{t-1}) -> w_t.
 
 # %%
 if L.real_data("shakespeare"):
@@ -70,8 +69,7 @@ ids = np.array([index.get(t, 1) for t in tokens], dtype=np.int64)
 N_CTX = 3
 contexts = np.stack([ids[i:len(ids) - N_CTX + i] for i in range(N_CTX)], axis=1)   # (N, 3)
 targets = ids[N_CTX:]                                                              # (N,)
-train_rows = np.arange(cut - N_CTX)
-val_rows = np.arange(cut - N_CTX, len(targets))
+train_rows, val_rows = np.arange(cut - N_CTX), np.arange(cut - N_CTX, len(targets))
 counts = np.bincount(ids[:cut], minlength=V).astype(np.float64)
 unigram = (counts + 1) / (counts + 1).sum()
 unigram_ppl = float(np.exp(-np.log(unigram[targets[val_rows]]).mean()))
@@ -84,9 +82,8 @@ L.show("a few training examples (3 words of context -> next word)", "\n".join(
 # %% [markdown]
 # ## 2. One model, four outputs
 #     ctx (B, 3) --Embedding(V, d)--> (B, 3, d) --Flatten--> (B, 3d) --Dense(H), tanh--> h (B, H)
-# The same embedding size d and hidden size H for every way of training.  All
-# models see the same number of examples (`EPOCHS` passes over the training
-# text, batches of `B`), with Adam.
+# The same embedding size d and hidden size H for every way of training.  All models see the same number of
+# examples (`EPOCHS` passes over the training text, batches of `B`), with Adam.
 #
 # Evaluation: the validation perplexity exp(-mean log p(w_t | context)) on the
 # first `N_EVAL` validation examples, the same examples for every model.
@@ -107,9 +104,7 @@ def train(model, loss_fn, label, lr=3e-3):
     started = time.perf_counter()
     for step, rows in enumerate(batches, 1):
         loss = loss_fn(rows)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        opt.zero_grad(); loss.backward(); opt.step()
         if step % max(1, steps // 4) == 0:
             print(f"{label}: step {step}/{steps}  loss {loss.item():.3f}  ({time.perf_counter() - started:.0f} s)")
     return (time.perf_counter() - started) / (steps / steps_per_epoch)      # seconds per epoch
@@ -130,13 +125,11 @@ results = {}
 # %% [markdown]
 # ## 3. Way 1: the full softmax (the baseline)
 #     p(w | h) = e^{u_w . h + c_w} / sum_{v=1..V} e^{u_v . h + c_v}
-# One Dense(V) and a LogSoftmax: every training example computes all V logits and
-# normalises over all of them.  Cost per example: O(V H) multiply-adds, forward and
-# backward, plus an update of all V output vectors.
+# One Dense(V) and a LogSoftmax: every training example computes all V logits and normalises over all of them.
+# Cost per example: O(V H) multiply-adds, forward and backward, plus an update of all V output vectors.
 
 # %%
-md.seed(L.seed)
-full = NeuralLM(V, N_CTX, d, H, output="full")
+md.seed(L.seed); full = NeuralLM(V, N_CTX, d, H, output="full")
 sec = train(full, lambda r: full.loss(contexts[r], targets[r]), "full softmax")
 results["full softmax"] = {"ppl": validation_perplexity(lambda c, t: full.log_prob(c, t).numpy()), "sec": sec}
 
@@ -145,19 +138,16 @@ results["full softmax"] = {"ppl": validation_perplexity(lambda c, t: full.log_pr
 # The candidate next word c becomes an INPUT: its feature vector e(c) joins the
 # context in the hidden layer, and the net outputs one score per (context, candidate):
 #     s(ctx, c) = v . relu( W_ctx [e(w_1); e(w_2); e(w_3)] + W_cand e(c) + b ) + beta_c
-# The context part is computed once and shared by all candidates.  Training: the
-# true word and K = 64 candidates sampled from q(w) ~ count(w)^0.75, a softmax over
-# those K + 1 logits (each corrected by -log(K q(c)), the sampled-softmax correction).
-# Prediction: score all V candidates, softmax over all of them: exact, but it runs
+# The context part is computed once and shared by all candidates.  Training: the true word and K = 64 candidates
+# sampled from q(w) ~ count(w)^0.75, a softmax over those K + 1 logits (each corrected by -log(K q(c)), the
+# sampled-softmax correction).  Prediction: score all V candidates, softmax over all of them: exact, but it runs
 # the hidden layer V times per context.
 #
-# Context and candidate meet only inside the hidden layer's nonlinearity.  With
-# tanh, small pre-activations make tanh(A + C) ~ A + C, a score that is nearly a sum
-# of a context term and a candidate term; ReLU's gate lets the candidate's effect
-# depend on the context from the start, and trained faster here.  Even so this net
-# learns more slowly than the others: it gets a larger step (lr 0.01), and its
-# candidates have feature vectors of their own (``SerialScorer(share=False)``;
-# reusing the context table also works, more slowly).
+# Context and candidate meet only inside the hidden layer's nonlinearity.  With tanh, small pre-activations make
+# tanh(A + C) ~ A + C, a score that is nearly a sum of a context term and a candidate term; ReLU's gate lets the
+# candidate's effect depend on the context from the start, and trained faster here.  Even so this net learns
+# more slowly than the others: it gets a larger step (lr 0.01), and its candidates have feature vectors of their
+# own (``SerialScorer(share=False)``; reusing the context table also works, more slowly).
 
 # %%
 q = counts ** 0.75                                      # padding has count 0: never sampled
@@ -166,8 +156,7 @@ q = counts ** 0.75                                      # padding has count 0: n
 q /= q.sum()
 log_q = np.log(np.maximum(q, 1e-30))
 sample_rng = np.random.default_rng(L.seed + 1)
-md.seed(L.seed)
-serial = SerialScorer(V, N_CTX, d, H)
+md.seed(L.seed); serial = SerialScorer(V, N_CTX, d, H)
 
 
 def serial_loss(r):
@@ -178,8 +167,7 @@ def serial_loss(r):
 
 sec = train(serial, serial_loss, "serial scoring", lr=1e-2)
 started = time.perf_counter()
-ppl = validation_perplexity(
-    lambda c, t: np.take_along_axis(serial.log_probs(c).numpy(), t[:, None], axis=1)[:, 0])
+ppl = validation_perplexity(lambda c, t: np.take_along_axis(serial.log_probs(c).numpy(), t[:, None], axis=1)[:, 0])
 results["serial scoring"] = {"ppl": ppl, "sec": sec, "predict_sec": time.perf_counter() - started}
 
 # %% [markdown]
@@ -192,8 +180,7 @@ results["serial scoring"] = {"ppl": ppl, "sec": sec, "predict_sec": time.perf_co
 # bits, less than log2 V.  Training touches only the nodes on the target's path.
 
 # %%
-md.seed(L.seed)
-hier = NeuralLM(V, N_CTX, d, H, output="hierarchical", counts=counts)
+md.seed(L.seed); hier = NeuralLM(V, N_CTX, d, H, output="hierarchical", counts=counts)
 tree = hier.output
 by_freq = np.argsort(-counts)
 show_words = [w for w in by_freq if w >= 2 and counts[w] > 0]       # skip padding and <unk>
@@ -201,11 +188,9 @@ L.show("Huffman codes (0 = left, 1 = right): frequent words get short paths", "\
     f"{vocab[w]:>14} (count {int(counts[w]):>6}): depth {tree.depths[w]:>2}  {tree.code(w)}"
     for w in show_words[:4] + show_words[len(show_words) // 2:len(show_words) // 2 + 2] + show_words[-2:])
     + f"\naverage path, weighted by the counts: {tree.mean_depth(counts):.2f} logistic units "
-      f"(log2 V = {math.log2(V):.2f}; unigram entropy "
-      f"{float(-(unigram * np.log2(unigram)).sum()):.2f} bits)")
+      f"(log2 V = {math.log2(V):.2f}; unigram entropy {float(-(unigram * np.log2(unigram)).sum()):.2f} bits)")
 sec = train(hier, lambda r: hier.loss(contexts[r], targets[r]), "hierarchical softmax")
-results["hierarchical softmax"] = {"ppl": validation_perplexity(lambda c, t: hier.log_prob(c, t).numpy()),
-                                   "sec": sec}
+results["hierarchical softmax"] = {"ppl": validation_perplexity(lambda c, t: hier.log_prob(c, t).numpy()), "sec": sec}
 
 # %% [markdown]
 # ## 6. Perplexity and time per epoch, side by side
@@ -236,19 +221,17 @@ L.claim("same_perplexity", f"At V = {V:,} the cheaper outputs lose little: seria
 # Forget probabilities.  Score a window of 5 words with a small net; make the true
 # window beat the same window with its middle word replaced by a random word:
 #     loss = mean( max(0, 1 - s(true window) + s(corrupted window)) )
-# Pairs already separated by the margin give exactly zero gradient.  What we
-# want from it are the word vectors: words that fit the same windows end up close.
-# The replacement word is drawn with probability ~ count^0.75 (the same q as above),
-# not uniformly: uniform draws are mostly rare words, and the net would learn to
-# spot rare words instead of words that do not fit.
+# Pairs already separated by the margin give exactly zero gradient.  What we want from it are the word vectors:
+# words that fit the same windows end up close.  The replacement word is drawn with probability ~ count^0.75
+# (the same q as above), not uniformly: uniform draws are mostly rare words, and the net would learn to spot
+# rare words instead of words that do not fit.
 
 # %%
 WINDOW = 5
 win_rows = np.arange(len(ids) - WINDOW + 1)
 win_train = win_rows[win_rows + WINDOW <= cut]
 windows = np.stack([ids[i:len(ids) - WINDOW + 1 + i] for i in range(WINDOW)], axis=1)
-md.seed(L.seed)
-cw = WindowScorer(V, WINDOW, d, H)
+md.seed(L.seed); cw = WindowScorer(V, WINDOW, d, H)
 cw_opt = optim.Adam(cw, lr=1e-2)
 cw_steps = 400 if L.quick else 4000           # cheap steps (a small net, no output over V)
 started = time.perf_counter()
@@ -259,9 +242,7 @@ for step in range(1, cw_steps + 1):
     s_good, s_bad = cw(good), cw(bad)
     loss = hinge_ranking_loss(s_good, s_bad)
     active.append(float((1 - s_good.numpy() + s_bad.numpy() > 0).mean()))
-    cw_opt.zero_grad()
-    loss.backward()
-    cw_opt.step()
+    cw_opt.zero_grad(); loss.backward(); cw_opt.step()
 cw_sec = time.perf_counter() - started
 L.show("C&W: share of window pairs still inside the margin (the others give zero gradient)",
        "  ".join(f"step {s}: {np.mean(active[max(0, s - 50):s]):.0%}"
@@ -280,8 +261,7 @@ def neighbours(E, word, k=5, pool=None):
 
 # candidate neighbours: words (not punctuation) seen at least 5 times
 pool = np.array([w for w in range(2, V) if counts[w] >= 5 and vocab[w][0].isalpha()])
-cw_E = cw.embedding.W.numpy()
-lm_E = full.embedding.W.numpy()
+cw_E, lm_E = cw.embedding.W.numpy(), full.embedding.W.numpy()
 if word_class is not None:
     probes = [c + "0" for c in ("person", "animal", "food", "drink", "place", "tool", "consume", "visit",
                                 "colour", "day")] + ["animal7", "consume5"]
@@ -315,10 +295,9 @@ L.headline("C&W: seconds per training epoch (window pairs)", cw_sec / (cw_steps 
 
 # %% [markdown]
 # ## 8. What V does to the cost of a training step
-# The real reason for all of this.  A synthetic benchmark, so V can grow past the
-# vocabulary above: a batch of hidden vectors h (B, H) and target words drawn from
-# a Zipf distribution over V words.  One training step of the output layer =
-# forward, backward, SGD update:
+# The real reason for all of this.  A synthetic benchmark, so V can grow past the vocabulary above: a batch of
+# hidden vectors h (B, H) and target words drawn from a Zipf distribution over V words.  One training step of
+# the output layer = forward, backward, SGD update:
 # * full softmax: h @ W (H, V) + c, LogSoftmax, NLL; every column of W is updated;
 # * hierarchical softmax (Huffman tree from the same Zipf counts): only the nodes
 #   on the targets' paths get a gradient, and only those rows are updated (as
@@ -394,8 +373,7 @@ ax.loglog(Vs, t_tree, "s--", color="tab:blue", lw=2, label="hierarchical softmax
 madds_full, madds_tree = (np.array([b[k] for b in bench]) for k in ("full_madds", "tree_madds"))
 ax.loglog(Vs, t_full[-1] * madds_full / madds_full[-1], ":", color="tab:red", label="full: its multiply-adds (3BHV)")
 ax.loglog(Vs, t_tree[-1] * madds_tree / madds_tree[-1], "-.", color="tab:blue", label="tree: its multiply-adds (3BH x path)")
-ax.set_xlabel("vocabulary size V")
-ax.set_ylabel("ms per training step (output layer, best of repeats)")
+ax.set_xlabel("vocabulary size V"); ax.set_ylabel("ms per training step (output layer, best of repeats)")
 ax.set_title(f"Output-layer cost per step as V grows (B = {B_BENCH}, H = {H_BENCH})")
 ax.grid(True, which="both", alpha=0.3)
 figures.legend(ax, fontsize=8)

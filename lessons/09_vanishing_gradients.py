@@ -32,7 +32,14 @@ H, BATCH, LR = 32, 32, 1e-2                          # every recurrent layer: 32
 LENGTHS = (5, 20) if L.quick else (10, 50, 150)     # the adding problem's sequence lengths
 STEPS = dict(zip(LENGTHS, (150, 150) if L.quick else (800, 800, 1000)))  # Adam steps per cell at each T
 T_LONG = LENGTHS[-1]
+DEPTH, T_DEEP = (4 if L.quick else 8), 20                                # section 5: stacked layers, length
+T_TAG, VOCAB, TAG_STEPS = (12, 10, 40) if L.quick else (20, 10, 300)     # section 7: length, symbols, Adam steps
 CELLS = ("tanh RNN", "IRNN", "GRU", "LSTM")
+# The four layers, many-to-one.  fused=True (GRU, LSTM): the same maths on the same weights, faster.
+RECURRENT = {"tanh RNN": lambda: nn.RNN(H, return_sequences=False),
+             "IRNN": lambda: nn.RNN(H, activation="relu", init="identity", return_sequences=False),  # section 4
+             "GRU": lambda: nn.GRU(H, return_sequences=False, fused=True),
+             "LSTM": lambda: nn.LSTM(H, return_sequences=False, fused=True)}
 COLOURS = {"tanh RNN": "tab:red", "IRNN": "tab:purple", "GRU": "tab:blue", "LSTM": "tab:green"}
 LINES = {"tanh RNN": "-", "IRNN": "--", "GRU": "-.", "LSTM": ":"}          # apart in grey-scale too
 MARKERS = {"tanh RNN": "o", "IRNN": "v", "GRU": "s", "LSTM": "^"}
@@ -49,13 +56,6 @@ pyplot = plt()
 def batch(rng, n, T):
     data = datasets.make_adding_problem(n, T, seed=rng)           # x (n, T, 2), y (n, 1)
     return data["x"], data["y"]
-
-
-# The four layers, many-to-one.  fused=True (GRU, LSTM): the same maths on the same weights, faster.
-RECURRENT = {"tanh RNN": lambda: nn.RNN(H, return_sequences=False),
-             "IRNN": lambda: nn.RNN(H, activation="relu", init="identity", return_sequences=False),  # section 4
-             "GRU": lambda: nn.GRU(H, return_sequences=False, fused=True),
-             "LSTM": lambda: nn.LSTM(H, return_sequences=False, fused=True)}
 
 
 def adding_model(kind, T):
@@ -81,8 +81,6 @@ def plot_profiles(ax, profiles, when):
            title=f"Gradient reaching h_t, {when} (T = {T_LONG})")
 
 
-x_probe, y_probe = batch(np.random.default_rng(L.seed + 1), 64, T_LONG)    # 64 sequences to measure on
-
 # %% [markdown]
 # ## 2. Watch gradients vanish
 # Put the loss on the last step and ask how much of it reaches each earlier state:
@@ -100,6 +98,7 @@ x_probe, y_probe = batch(np.random.default_rng(L.seed + 1), 64, T_LONG)    # 64 
 # the additive path ∂c_k/∂c_{k-1} = diag(f_k)); `diagnostics.jacobian_product_norms` their products.
 
 # %%
+x_probe, y_probe = batch(np.random.default_rng(L.seed + 1), 64, T_LONG)    # 64 sequences to measure on
 at_init = {kind: adding_model(kind, T_LONG) for kind in CELLS}
 init_profiles = {kind: gradient_profile(m, x_probe, y_probe) for kind, m in at_init.items()}
 products = {kind: diagnostics.jacobian_product_norms(diagnostics.state_jacobians(m[0], x_probe[0])) for kind, m in at_init.items()}
@@ -109,7 +108,7 @@ sigma_max, rho = float(np.linalg.norm(W_hh, 2)), float(np.abs(np.linalg.eigvals(
 with md.no_grad():
     h_seq = md.scan(rnn_cell, md.tensor(x_probe[:1]), rnn_cell.initial_state(1))[0].numpy()
 slope = float((1 - h_seq ** 2).mean())                         # mean tanh'(z) along the sequence
-ds = [d for d in (1, 10, 50, 100, T_LONG) if d <= T_LONG]
+ds, d_axis = [d for d in (1, 10, 50, 100, T_LONG) if d <= T_LONG], np.arange(1, T_LONG + 1)  # for the table, the plot
 rows = [f"{'':<9}" + "".join(f"{'d=' + str(d):>10}" for d in ds)]
 rows += [f"{kind:<9}" + "".join(f"{products[kind][d - 1]:10.2e}" for d in ds) for kind in CELLS]
 rows.append(f"{'bound':<9}" + "".join(f"{sigma_max ** d:10.2e}" for d in ds) + "   sigma_max(W_hh)^d")
@@ -117,20 +116,16 @@ L.show(f"sigma_max(J_T ... J_(T-d+1)) on one sequence of T = {T_LONG}, at initia
        "\n".join(rows) + f"\n\ntanh RNN: sigma_max(W_hh) = {sigma_max:.2f}, rho(W_hh) = {rho:.2f}, "
        f"mean tanh' = {slope:.2f}: typical factor per step {rho * slope:.2f}\n"
        f"relative gradient reaching d = {T_LONG - 1}: " + ", ".join(f"{k} {init_profiles[k][-1]:.1e}" for k in CELLS))
-d_axis = np.arange(1, T_LONG + 1)
 fig, (ax1, ax2) = pyplot.subplots(1, 2, figsize=(12, 4.5))
 plot_profiles(ax1, init_profiles, "at initialisation")
 for kind in CELLS:
     ax2.semilogy(d_axis, products[kind], color=COLOURS[kind], ls=LINES[kind], label=kind)
-ax2.semilogy(d_axis, sigma_max ** d_axis, color="0.4", ls=(0, (5, 1)), marker="x", markevery=max(1, T_LONG // 10),
-             label=f"slide bound sigma_max(W_hh)^d = {sigma_max:.2f}^d")
-ax2.semilogy(d_axis, (rho * slope) ** d_axis, color="0.4", ls=(0, (1, 1)), marker="+", markevery=max(1, T_LONG // 10),
-             label=f"(rho(W_hh) x mean tanh')^d = {rho * slope:.2f}^d")
+for base, ls, marker, label in ((sigma_max, (0, (5, 1)), "x", f"slide bound sigma_max(W_hh)^d = {sigma_max:.2f}^d"),
+                                (rho * slope, (0, (1, 1)), "+", f"(rho(W_hh) x mean tanh')^d = {rho * slope:.2f}^d")):
+    ax2.semilogy(d_axis, base ** d_axis, color="0.4", ls=ls, marker=marker, markevery=max(1, T_LONG // 10), label=label)
 ax2.set(xlabel="d (steps back)", ylabel="sigma_max( J_T ... J_(T-d+1) )  (log)", title="Largest singular value of the Jacobian product",
         ylim=(max(1e-30, min(p[p > 0].min() for p in products.values()) / 10), 1e6))
-fig.tight_layout(w_pad=3)
-for ax in (ax1, ax2):
-    figures.legend(ax, fontsize=8)
+fig.tight_layout(w_pad=3); figures.legend(ax1, fontsize=8); figures.legend(ax2, fontsize=8)
 L.figure(fig, "gradient_vs_distance_at_init", "At initialisation: the gradient reaching h_t by distance (left), the Jacobian "
          f"product (right). The tanh RNN follows rho(W_hh) x mean tanh' = {rho * slope:.2f} per step, far below the slide's "
          "bound; the GRU, its update gate at 1/2, loses the most at the start.")
@@ -163,8 +158,7 @@ def train(model, opt, rng, T, steps, clip=None, test=None, eval_every=None, solv
     for step in range(1, steps + 1):
         x, y = batch(rng, BATCH, T)
         loss = md.losses.mse(model(md.tensor(x)), md.tensor(y))
-        opt.zero_grad()
-        loss.backward()
+        opt.zero_grad(); loss.backward()
         log["norm"].append(math.sqrt(sum(float((p.grad.astype(np.float64) ** 2).sum()) for p in model.parameters())))
         log["loss"].append(loss.item())
         if not (math.isfinite(log["norm"][-1]) and math.isfinite(log["loss"][-1])):
@@ -214,8 +208,7 @@ ax2.set(ylabel="training MSE (10-step mean, log)", yscale="log", ylim=(0.05, 100
 for ax in (ax1, ax2):
     if diverged:
         ax.axvline(diverged, color="tab:red", ls=":", label=f"NaN at step {diverged}")
-    ax.set_xlabel("SGD step")
-    figures.legend(ax, fontsize=8)
+    ax.set_xlabel("SGD step"); figures.legend(ax, fontsize=8)
 L.figure(fig, "clipping", "Recurrent weights x 2, plain SGD: without clipping the gradient norm grows until it overflows (NaN); "
          "clip_grad_norm bounds every step and the same model trains through.")
 if diverged:
@@ -244,10 +237,6 @@ L.show("IRNN at initialisation: the top-left 4x4 of W_hh, and the bias", np.arra
 # ||dL/dy_l|| for both stacks, as initialised (Glorot) and with every weight halved (like saturation).
 
 # %%
-DEPTH, T_DEEP = (4 if L.quick else 8), 20
-x_deep, y_deep = batch(np.random.default_rng(L.seed + 2), BATCH, T_DEEP)
-
-
 def reaching_each_layer(residual, weight_scale):
     md.seed(L.seed)
     blocks = [nn.Residual(nn.RNN(H)) if residual else nn.RNN(H) for _ in range(DEPTH)]
@@ -262,18 +251,17 @@ def reaching_each_layer(residual, weight_scale):
     return diagnostics.grad_norms_through_layers(layers, md.tensor(x_deep), loss)[1:]
 
 
+x_deep, y_deep = batch(np.random.default_rng(L.seed + 2), BATCH, T_DEEP)
 deep = {(res, s): reaching_each_layer(res, s) for res in (False, True) for s in (1.0, 0.5)}
 L.show(f"||dL/dy_l|| for each of {DEPTH} stacked tanh RNN layers (T = {T_DEEP}), layer 1 first",
        "\n".join(f"{('residual' if res else 'plain'):>8}, weights x {s}: " + " ".join(f"{v:8.2e}" for v in norms)
                  for (res, s), norms in deep.items())
        + "".join(f"\nweights x {s}: the residual stack delivers {deep[True, s][0] / deep[False, s][0]:.3g}x "
                  "the plain stack's gradient to layer 1" for s in (1.0, 0.5)))
-
 fig, ax = pyplot.subplots(figsize=(7, 4.2))
 for (res, s), norms in deep.items():                           # faded and another line style: weights x 0.5
-    ls = ("-" if s == 1.0 else "-.") if res else ("--" if s == 1.0 else ":")
-    ax.semilogy(np.arange(1, DEPTH + 1), norms, marker="o" if res else "s", ls=ls,
-                color="tab:blue" if res else "tab:red", alpha=0.5 + 0.5 * s,
+    ax.semilogy(np.arange(1, DEPTH + 1), norms, marker="o" if res else "s", color="tab:blue" if res else "tab:red",
+                ls=("-" if s == 1.0 else "-.") if res else ("--" if s == 1.0 else ":"), alpha=0.5 + 0.5 * s,
                 label=f"{'residual' if res else 'plain'}, {'Glorot init' if s == 1.0 else 'weights x 0.5'}")
 ax.set(xlabel="layer (1 = first, farthest from the loss)", ylabel="||dL/dy_l||  (log)",
        title=f"Gradient reaching each layer of a {DEPTH}-layer tanh RNN", xticks=range(1, DEPTH + 1))
@@ -312,15 +300,13 @@ L.show(f"adding problem: test MSE after at most {tuple(STEPS.values())} steps (b
 for kind in ("GRU", "LSTM", "IRNN"):
     L.headline(f"{kind} test MSE, adding T={T_LONG} (baseline: the better of the tanh RNN and 0.167)",
                results[kind, T_LONG], baseline=min(results["tanh RNN", T_LONG], TRIVIAL_MSE), higher_is_better=False)
-
 fig, (ax1, ax2) = pyplot.subplots(1, 2, figsize=(12, 4.5))
 for kind in CELLS:
     ax1.semilogy(LENGTHS, [results[kind, T] for T in LENGTHS], marker=MARKERS[kind], ls=LINES[kind], color=COLOURS[kind], label=kind)
     ax2.semilogy(*zip(*curves[kind, T_LONG]), marker=MARKERS[kind], ls=LINES[kind], color=COLOURS[kind], label=kind, ms=3)
 for ax in (ax1, ax2):
     ax.axhline(TRIVIAL_MSE, color="grey", ls=(0, (5, 1)), label="trivial predictor (0.167)")
-for ax in (ax1, ax2):
-    figures.legend(ax, fontsize=8)
+figures.legend(ax1, fontsize=8); figures.legend(ax2, fontsize=8)
 ax1.set(xlabel="sequence length T", ylabel="test MSE (log)", xticks=LENGTHS, title="After training")
 ax2.set(xlabel="training step", ylabel="test MSE (log)", title=f"Learning curves at T = {T_LONG}")
 L.figure(fig, "mse_vs_length", "The adding problem: test MSE against the sequence length (left), learning curves at the "
@@ -328,8 +314,7 @@ L.figure(fig, "mse_vs_length", "The adding problem: test MSE against the sequenc
 gated_best = min(results["GRU", T_LONG], results["LSTM", T_LONG])
 L.claim("gates_solve", f"At T = {T_LONG} the plain tanh RNN stays at the trivial answer while a gated cell solves the adding "
         "problem.", results["tanh RNN", T_LONG] > 0.5 * TRIVIAL_MSE and gated_best < 0.1 * TRIVIAL_MSE,
-        {"tanh RNN": results["tanh RNN", T_LONG], "GRU": results["GRU", T_LONG], "LSTM": results["LSTM", T_LONG],
-         "trivial": TRIVIAL_MSE})
+        {k: results[k, T_LONG] for k in ("tanh RNN", "GRU", "LSTM")} | {"trivial": TRIVIAL_MSE})
 
 # %% [markdown]
 # ### The same gradients, after training
@@ -341,8 +326,7 @@ fig, axes = pyplot.subplots(1, 2, figsize=(12, 4.5), sharey=True)
 for ax, profiles, when in ((axes[0], init_profiles, "at initialisation"), (axes[1], trained_profiles, "after training")):
     plot_profiles(ax, profiles, when)
     ax.axvspan(T_LONG // 2, T_LONG, color="grey", alpha=0.1, label="where the first marker can be")
-for ax in axes:
-    figures.legend(ax, fontsize=8)
+figures.legend(axes[0], fontsize=8); figures.legend(axes[1], fontsize=8)
 L.figure(fig, "gradient_vs_distance_trained", "The gradient reaching h_t by distance, at initialisation and after training: "
          "the trained tanh RNN's vanishes geometrically; the GRU learned to keep a path back to the first marker.")
 L.show("mean relative gradient over the first half of the sequence (d >= T/2)",
@@ -362,9 +346,6 @@ L.claim("trained_vanish", "After training, the tanh RNN's gradient vanishes with
 #     y_t = [ h_t(forward), h_t(backward) ]        nn.Bidirectional(nn.GRU(n));  both taggers are two layers deep.
 
 # %%
-T_TAG, VOCAB, TAG_STEPS = (12, 10, 40) if L.quick else (20, 10, 300)     # length, symbols, Adam steps
-
-
 class Tagger(nn.Layer):
     """Embedding -> 2 recurrent layers (each given the mask) -> Dense(2): one label per position."""
     def __init__(self, bidirectional):
@@ -389,8 +370,7 @@ def train_tagger(bidirectional):
     return model
 
 
-test = datasets.make_marker_tagging(1000, T_TAG, VOCAB, seed=20_000)
-tag_acc = {}
+test, tag_acc = datasets.make_marker_tagging(1000, T_TAG, VOCAB, seed=20_000), {}
 for label, bidirectional in (("unidirectional", False), ("bidirectional", True)):
     model = train_tagger(bidirectional)
     with md.no_grad():
@@ -401,9 +381,8 @@ for label, bidirectional in (("unidirectional", False), ("bidirectional", True))
 L.show("tagging 'a marker comes later': accuracy of 2-layer GRU taggers on 1000 test sequences",
        f"{'':<15}{'first half (future only)':>26}{'all real positions':>20}\n"
        + "\n".join(f"{k:<15}{v['first half']:26.3f}{v['all']:20.3f}" for k, v in tag_acc.items()) + "\nchance on the first half: 0.5")
-L.headline("bidirectional accuracy, first-half positions (baseline: unidirectional)",
-           tag_acc["bidirectional"]["first half"], baseline=tag_acc["unidirectional"]["first half"])
-
+bi, uni = tag_acc["bidirectional"]["first half"], tag_acc["unidirectional"]["first half"]
+L.headline("bidirectional accuracy, first-half positions (baseline: unidirectional)", bi, baseline=uni)
 fig, ax = pyplot.subplots(figsize=(7, 4.2))
 for label, colour, style in (("unidirectional", "tab:orange", "o-"), ("bidirectional", "tab:blue", "s--")):
     ax.plot(np.arange(T_TAG), tag_acc[label]["by position"], style, color=colour, label=label)
@@ -416,5 +395,4 @@ L.figure(fig, "bidirectional", "Accuracy by position of a left-to-right and a bi
          "later?': where the answer lies only in the future the left-to-right tagger can only guess.")
 L.claim("bidirectional", "Only a bidirectional RNN sees the future: where the answer lies only later in the sequence a "
         "left-to-right tagger is at chance, a bidirectional one is right.",
-        tag_acc["bidirectional"]["first half"] > 0.9 and tag_acc["unidirectional"]["first half"] < 0.6,
-        {"bidirectional": tag_acc["bidirectional"]["first half"], "left-to-right": tag_acc["unidirectional"]["first half"]})
+        bi > 0.9 and uni < 0.6, {"bidirectional": bi, "left-to-right": uni})

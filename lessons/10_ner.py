@@ -46,13 +46,12 @@ L = Lesson(__file__)
 # ## 1. Data: one BIO tag per token
 # `B-x` begins an entity of type x, `I-x` continues it, `O` is outside:
 #     John/B-per Smith/I-per visited/O New/B-geo York/I-geo
-# The embedded corpus fills sentence templates from small gazetteers; a few names are
-# both a person and a place ("Paris", "Jordan", "Washington").  To make it a test of
-# *generalisation*, two names of each type are kept out of training: every sentence
-# holding one goes to the test set, so the tagger meets them only as unknown words and
-# must recognise them from context -- the everyday situation of a real tagger (in the
-# WNUT-17 tweets most entities are new).  A real file is split 80/20 with a seeded
-# shuffle; a folder's own train/test files are used as they are.
+# The embedded corpus fills sentence templates from small gazetteers; a few names are both a person and a place
+# ("Paris", "Jordan", "Washington").  To make it a test of *generalisation*, two names of each type are kept out
+# of training: every sentence holding one goes to the test set, so the tagger meets them only as unknown words
+# and must recognise them from context -- the everyday situation of a real tagger (in the WNUT-17 tweets most
+# entities are new).  A real file is split 80/20 with a seeded shuffle; a folder's own train/test files are used
+# as they are.
 
 # %%
 def read(path):
@@ -100,25 +99,22 @@ if L.quick and L.data:
     train = {k: v[:1200] for k, v in train.items()}            # a quick run reads a slice
 tag_id = datasets.tag_index(train["tags"] + test["tags"])      # "O" is id 0
 tags = list(tag_id)
-n_tokens = sum(map(len, train["tags"]))
 L.show("the data", f"{source}: {len(train['sentences'])} training / {len(test['sentences'])} test sentences, "
-       f"{n_tokens:,} training tokens, {len(tags)} tags\n"
+       f"{sum(map(len, train['tags'])):,} training tokens, {len(tags)} tags\n"
        + "  ".join(f"{w}/{t}" for w, t in zip(train["sentences"][0], train["tags"][0])))
 
 # %% [markdown]
 # ## 2. Words -> ids, tags -> ids, padding and the mask
-# Case is kept (a capital letter is a strong hint of a name).  Id 0 is padding, 1 the
-# unknown word: every test word never seen in training.  Tags are padded with 0 ("O"),
-# but the mask m = (ids != 0) removes those positions from the loss and the accuracy.
-# Word dropout: while training, each word is replaced by the unknown word with
-# probability 0.2, or the unknown word's vector would never be trained -- and unknown
-# words are exactly what new names look like at test time.
+# Case is kept (a capital letter is a strong hint of a name).  Id 0 is padding, 1 the unknown word: every test
+# word never seen in training.  Tags are padded with 0 ("O"), but the mask m = (ids != 0) removes those
+# positions from the loss and the accuracy.  Word dropout: while training, each word is replaced by the unknown
+# word with probability 0.2, or the unknown word's vector would never be trained -- and unknown words are
+# exactly what new names look like at test time.
 
 # %%
 n_val = len(train["sentences"]) // 10                          # held out for early stopping (section 4)
 counts = Counter(w for s in train["sentences"][n_val:] for w in s)
-words = sorted(counts, key=lambda w: (-counts[w], w))
-word_id = {w: i + 2 for i, w in enumerate(words)}
+word_id = {w: i + 2 for i, w in enumerate(sorted(counts, key=lambda w: (-counts[w], w)))}  # most frequent first
 V = len(word_id) + 2
 
 
@@ -127,24 +123,19 @@ def encode(sentences):
 
 
 x_train, x_test = encode(train["sentences"]), encode(test["sentences"])
-y_train = [[tag_id[t] for t in s] for s in train["tags"]]
-y_test = [[tag_id[t] for t in s] for s in test["tags"]]
+y_train, y_test = ([[tag_id[t] for t in s] for s in part["tags"]] for part in (train, test))
 X_test, Y_test = pad_sequences(x_test), pad_sequences(y_test)   # the whole test set as one rectangle
 M_test = X_test != 0
 unk_rate = np.mean([i == UNK_ID for s in x_test for i in s])
 print(f"vocabulary: {V} ids; {unk_rate:.1%} of test tokens are unknown words")
 
-
-drop_rng = np.random.default_rng(L.seed + 1)
-WORD_DROPOUT = 0.2
+drop_rng, WORD_DROPOUT = np.random.default_rng(L.seed + 1), 0.2     # word dropout's own random stream, its rate
 
 
 def batches(seqs, labels, batch_size=32, shuffle=True, word_dropout=0.0):
-    """Length-bucketed batches (x, y, mask): each padded only to its own longest sentence.
-
-    word_dropout: each real token becomes the unknown word with this probability, so the
-    model learns what to make of a word it does not know (from its context).
-    """
+    """Length-bucketed batches (x, y, mask): each padded only to its own longest sentence.  word_dropout: each
+    real token becomes the unknown word with this probability, so the model learns what to make of a word it does
+    not know (from its context)."""
     for x, rows in bucket_batches(seqs, np.arange(len(seqs)), batch_size, shuffle=shuffle, seed=None):
         mask = x != 0
         if word_dropout:
@@ -154,11 +145,10 @@ def batches(seqs, labels, batch_size=32, shuffle=True, word_dropout=0.0):
 
 # %% [markdown]
 # ## 3. Why token accuracy flatters a tagger
-# Most tokens are outside every entity, so answering `O` everywhere already scores a
-# high token accuracy -- while finding no entity at all (entity F1 = 0).  And the gold
-# tags themselves with every `I-` turned into `O` (each entity found where it STARTS,
-# never continued) are right on almost every token, yet every multi-word entity they
-# report is wrong.
+# Most tokens are outside every entity, so answering `O` everywhere already scores a high token accuracy --
+# while finding no entity at all (entity F1 = 0).  And the gold tags themselves with every `I-` turned into `O`
+# (each entity found where it STARTS, never continued) are right on almost every token, yet every multi-word
+# entity they report is wrong.
 
 # %%
 always_o = float((Y_test[M_test] == tag_id["O"]).mean())
@@ -248,10 +238,10 @@ results = {label: evaluate(m, X_test, Y_test) for label, m in (("LSTM", lstm), (
 
 # %% [markdown]
 # ## 6. Three numbers per model
-# Masked accuracy (the course's metric), the always-O accuracy it must beat, and the entity-level F1
-# (entities found exactly).  Generated corpus: names seen in training are tagged almost perfectly; the
-# held-out names are the hard part (section 7), hence test below validation.  On WNUT-17 tweets (novel,
-# rare entities) the masked accuracy lands a fraction of a point above always-O; only the F1 shows what was found.
+# Masked accuracy (the course's metric), the always-O accuracy it must beat, and the entity-level F1 (entities
+# found exactly).  Generated corpus: names seen in training are tagged almost perfectly; the held-out names are
+# the hard part (section 7), hence test below validation.  On WNUT-17 tweets (novel, rare entities) the masked
+# accuracy lands a fraction of a point above always-O; only the F1 shows what was found.
 
 # %%
 for label, (acc, pred, ents) in results.items():
@@ -266,23 +256,20 @@ L.show(f"entity scores by type ({best}, conlleval rules)", results[best][2].tabl
 
 # %% [markdown]
 # ## 7. Names the model has never seen
-# A gold entity is "unseen" when one of its words never occurred in training, so the
-# model reads it as the unknown word and only the context can tell it is a name, and
-# of which type.  That is what word dropout trained for (section 2).  The context that decides is often on the
-# right ("___ said", "___ works for"), which only the BiLSTM reads.  Share of gold
-# entities found exactly (recall):
+# A gold entity is "unseen" when one of its words never occurred in training, so the model reads it as the
+# unknown word and only the context can tell it is a name, and of which type.  That is what word dropout trained
+# for (section 2).  The context that decides is often on the right ("___ said", "___ works for"), which only the
+# BiLSTM reads.  Share of gold entities found exactly (recall):
 
 # %%
-known = set(word_id)
 gold_entities = [(i, span) for i, t in enumerate(test["tags"]) for span in md.metrics.entity_spans(t)]
-unseen = [any(w not in known for w in test["sentences"][i][a:b]) for i, (_, a, b) in gold_entities]
+unseen = [any(w not in word_id for w in test["sentences"][i][a:b]) for i, (_, a, b) in gold_entities]
 lines = [f"{len(gold_entities)} gold entities in the test set, {sum(unseen)} of them with an unseen word"]
 recall = {}
 for label, (_, pred, _) in results.items():
     found = {(i, span) for i, row in enumerate(pred)
              for span in md.metrics.entity_spans([tags[k] for k in row[:len(test["tags"][i])]])}
-    hit = np.array([e in found for e in gold_entities])
-    new = np.array(unseen, dtype=bool)
+    hit, new = np.array([e in found for e in gold_entities]), np.array(unseen, dtype=bool)
     recall[label] = (float(hit[~new].mean()), float(hit[new].mean()) if new.any() else float("nan"))
     lines.append(f"{label:<7} recall on seen names {recall[label][0]:.3f}   on unseen names {recall[label][1]:.3f}")
 L.show("seen vs unseen entities", "\n".join(lines))
@@ -305,14 +292,12 @@ if any(unseen):
 # unknown word; capitalised unknown words are what most names look like.
 
 # %%
-mine = [L.sentence] if L.sentence else ["Peter Parker lives in New York",
-                                        "Paris Hilton visited Paris on Monday .",
+mine = [L.sentence] if L.sentence else ["Peter Parker lives in New York", "Paris Hilton visited Paris on Monday .",
                                         "Maria Garcia works for the United Nations in Jordan ."]
 for text in mine:
     toks = re.findall(r"\w+(?:[-']\w+)*|[^\w\s]", text)
     ids = pad_sequences(encode([toks]))
-    by_model = {label: [tags[i] for i in predict(m, ids)[0].argmax(-1)] for label, m in (("LSTM", lstm),
-                                                                                          ("BiLSTM", bilstm))}
+    by_model = {k: [tags[i] for i in predict(m, ids)[0].argmax(-1)] for k, m in (("LSTM", lstm), ("BiLSTM", bilstm))}
     width = max(map(len, toks)) + 2
     L.show(f"tags for {text!r}", f"{'word':<{width}}{'LSTM':<16}BiLSTM\n" + "\n".join(
         f"{w:<{width}}{a:<16}{b}" for w, a, b in zip(toks, by_model["LSTM"], by_model["BiLSTM"])))
@@ -331,16 +316,12 @@ rows = conf.sum(1, keepdims=True)
 norm = np.divide(conf, rows, out=np.zeros_like(conf), where=rows > 0)
 fig, ax = pyplot.subplots(figsize=(1.0 + 0.55 * len(tags), 0.6 + 0.5 * len(tags)))
 im = ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
-for i in range(len(tags)):
-    for j in range(len(tags)):
-        if norm[i, j] >= 0.01:
-            ax.text(j, i, f"{norm[i, j]:.2f}", ha="center", va="center", fontsize=7,
-                    color="white" if norm[i, j] > 0.6 else "black")
-names = [f"{t} ({int(n)})" for t, n in zip(tags, rows[:, 0])]
+for i, j in np.argwhere(norm >= 0.01):                         # row by row: every cell worth a label
+    ax.text(j, i, f"{norm[i, j]:.2f}", ha="center", va="center", fontsize=7,
+            color="white" if norm[i, j] > 0.6 else "black")
 ax.set_xticks(range(len(tags)), tags, rotation=60, ha="right", fontsize=8)
-ax.set_yticks(range(len(tags)), names, fontsize=8)
-ax.set_xlabel("predicted tag"); ax.set_ylabel("true tag (test tokens)")
-ax.set_title(f"{best}: confusion matrix, each row sums to 1")
+ax.set_yticks(range(len(tags)), [f"{t} ({int(n)})" for t, n in zip(tags, rows[:, 0])], fontsize=8)
+ax.set(xlabel="predicted tag", ylabel="true tag (test tokens)", title=f"{best}: confusion matrix, each row sums to 1")
 fig.colorbar(im, ax=ax, fraction=0.04)
 L.figure(fig, "confusion", "Row-normalised confusion matrix over tags on the test tokens: row y shows where the "
          "tokens whose true tag is y went; entity tags lost to O are names the tagger missed.")
@@ -367,14 +348,12 @@ for (label, hist), colour, (m1, m2) in zip((("LSTM", lstm_hist), ("BiLSTM", bils
     for ax in (a1, a2):
         ax.axvline(hist.best_epoch, color=colour, ls=":", lw=1)
 a2.axhline(always_o, color="grey", ls="-.", label="always O (test)")
-a1.set_xlabel("epoch"); a1.set_ylabel("masked cross-entropy")
-a1.set_title("Loss (dotted line: the epoch kept, lowest validation loss)", fontsize=10)
-a2.set_xlabel("epoch"); a2.set_ylabel("masked accuracy")
-a2.set_title("Masked accuracy vs always-O", fontsize=10)
+for ax, ylabel, title in ((a1, "masked cross-entropy", "Loss (dotted line: the epoch kept, lowest validation loss)"),
+                          (a2, "masked accuracy", "Masked accuracy vs always-O")):
+    ax.set_xlabel("epoch"); ax.set_ylabel(ylabel); ax.set_title(title, fontsize=10)
 figures.legend(a1, fontsize=8); figures.legend(a2, fontsize=8)
 L.figure(fig, "curves", "Loss and masked accuracy per epoch, with the epoch each model kept (lowest validation "
          "loss). Validation sentences hold only seen names, the test sentences the held-out ones: hence the gap.")
-
 
 # %% [markdown]
 # ## The course's Trax code, run by minidl
@@ -405,8 +384,8 @@ def trax_batches(seed, batch_size=16, pad=vocab["<PAD>"]):    # the course's dat
 
 model = tl.Serial(tl.Embedding(len(vocab), 32), tl.LSTM(32), tl.Dense(n_units=len(tag_map)), tl.LogSoftmax())
 training.Loop(model, training.TrainTask(trax_batches(0), tl.CrossEntropyLoss(), trax.optimizers.Adam(0.01)),
-              eval_tasks=[training.EvalTask(trax_batches(1), [tl.CrossEntropyLoss(), tl.Accuracy()])]
-              ).run(n_steps=10 if L.quick else 100)
+              eval_tasks=[training.EvalTask(trax_batches(1), [tl.CrossEntropyLoss(), tl.Accuracy()])],
+              random_seed=L.seed).run(n_steps=10 if L.quick else 100)
 x, host = next(trax_batches(2))[0], md.backend.asnumpy     # host: Trax's weights live on the lesson's backend
 native = md.models.NERTagger(len(vocab), 32, len(tag_map))
 native(md.tensor(x))                                          # builds the lazily-sized layers

@@ -350,7 +350,8 @@ def TripletLoss(margin=0.25):
 model = Siamese(qvec.vocabulary_size())
 train_task = training.TrainTask(labeled_data=trax_pair_batches(), loss_layer=TripletLoss(),
                                 optimizer=trax.optimizers.Adam(0.01), lr_schedule=trax.lr.warmup_and_rsqrt_decay(400, 0.01))
-training_loop = training.Loop(model, train_task, eval_tasks=[training.EvalTask(trax_pair_batches(seed=1), [TripletLoss()])])
+training_loop = training.Loop(model, train_task, eval_tasks=[training.EvalTask(trax_pair_batches(seed=1), [TripletLoss()])],
+                              random_seed=L.seed)                       # Trax's own argument: a page you can rerun
 training_loop.run(n_steps=10 if L.quick else 100)
 
 q1, q2 = next(trax_pair_batches(seed=2))

@@ -38,11 +38,10 @@ Y_RANGE = (0.0, 5.5)          # fastai's range: a sigmoid never reaches its end,
 
 # %% [markdown]
 # ## 1. Latent factors on a table you can read
-# Say every movie is described by three numbers -- how much science fiction,
-# how much action, how old -- and every user by how much they like each.  The
-# predicted rating is the dot product  r_hat(u, i) = p_u . q_i = sum_f p_uf q_if:
-# large when the user likes what the movie has.  Collaborative filtering
-# *learns* both sets of numbers from the ratings alone; nobody labels them.
+# Say every movie is described by three numbers -- how much science fiction, how much action, how old -- and
+# every user by how much they like each.  The predicted rating is the dot product
+# r_hat(u, i) = p_u . q_i = sum_f p_uf q_if: large when the user likes what the movie has.  Collaborative
+# filtering *learns* both sets of numbers from the ratings alone; nobody labels them.
 
 # %%
 toy_movies = {"The Last Skywalker": [0.98, 0.9, -0.9], "Casablanca": [-0.99, -0.3, 0.8], "Galaxy Quest": [0.7, 0.4, -0.5]}
@@ -55,11 +54,10 @@ L.show("predicted 'ratings' p_u . q_i for hand-picked factors (sci-fi, action, o
 
 # %% [markdown]
 # ## 2. An embedding is a one-hot vector times a matrix
-# To use the factors of user 3 we need row 3 of P.  Written as linear algebra:
-# onehot(3) @ P.  So an `Embedding` is a `Dense` layer without bias whose input is
-# one-hot -- same value, *same gradient* (only the rows that were looked up
-# receive one, summed over repeats) -- but computing it as a product costs
-# B x V x d multiply-adds and a (B, V) matrix of zeros, while the lookup copies B x d numbers.
+# To use the factors of user 3 we need row 3 of P.  Written as linear algebra: onehot(3) @ P.  So an
+# `Embedding` is a `Dense` layer without bias whose input is one-hot -- same value, *same gradient* (only the
+# rows that were looked up receive one, summed over repeats) -- but computing it as a product costs B x V x d
+# multiply-adds and a (B, V) matrix of zeros, while the lookup copies B x d numbers.
 
 # %%
 V, d, B = 1700, 50, 64                                     # MovieLens 100k has 1682 movies
@@ -142,8 +140,7 @@ mse_on = lambda model, rows, **meta: rating_mse(model, user, item, rating, rows,
 
 def train(label, make, wd=0.0, **meta):
     """Build models[label] = make() from seed L.seed, fit it, keep its history and final validation MSE."""
-    md.seed(L.seed)
-    models[label] = make()
+    md.seed(L.seed); models[label] = make()
     histories[label] = fit_ratings(models[label], user, item, rating, train_idx, val_idx, epochs=EPOCHS,
                                    max_lr=MAX_LR, wd=wd, batch_size=BATCH, seed=L.seed, **meta)
     results[label] = histories[label]["val"][-1]
@@ -165,16 +162,14 @@ found = md.train.lr_find(probe, md.losses.mse, optim.AdamW(probe, lr=1e-3, betas
 MAX_LR = float(f"{found.suggestion:.1g}")                  # used by train() from here on
 L.figure(found.plot(), "lr_find", f"the learning-rate finder on a fresh DotProduct: max_lr = {MAX_LR:g}")
 
-
 # %% [markdown]
 # ## 5. Dot product, then biases, then sigmoid_range
 # * dot:            r_hat = sigmoid_range(p_u . q_i, 0, 5.5)
 # * dot + bias:     r_hat = sigmoid_range(p_u . q_i + b_u + b_i, 0, 5.5)
 #
-# sigmoid_range(x, lo, hi) = lo + (hi - lo) * sigmoid(x) keeps every prediction
-# inside the range ratings can take, so the factors need not learn the scale.
-# The bias b_i is what a movie gets whatever the taste: some films are liked by
-# almost everybody, some by almost nobody.  50 factors each, as fastai.
+# sigmoid_range(x, lo, hi) = lo + (hi - lo) * sigmoid(x) keeps every prediction inside the range ratings can
+# take, so the factors need not learn the scale.  The bias b_i is what a movie gets whatever the taste: some
+# films are liked by almost everybody, some by almost nobody.  50 factors each, as fastai.
 
 # %%
 N_FACTORS = 50
@@ -203,12 +198,10 @@ for label, bias in (("dot", False), ("dot + bias", True)):
 wd, rows = (0.3 if L.quick and synthetic else 0.1), train_idx[:BATCH]
 probe = md.models.DotProduct(n_users, n_items, N_FACTORS, y_range=Y_RANGE)
 md.losses.mse(probe(user[rows], item[rows]), md.tensor(rating[rows])).backward()
-g_plain = [p.grad.copy() for p in probe.parameters()]
-probe.zero_grad()
+g_plain = [p.grad.copy() for p in probe.parameters()]; probe.zero_grad()
 penalty = sum((p * p).sum() for p in probe.parameters())
 (md.losses.mse(probe(user[rows], item[rows]), md.tensor(rating[rows])) + wd * penalty).backward()
 gap_2wd = max(float(np.abs(md.backend.asnumpy(p.grad - (g + 2 * wd * p.data))).max()) for p, g in zip(probe.parameters(), g_plain))
-
 # one Adam step on the penalised loss == one Adam step with weight_decay = 2 wd on the plain loss
 before = [p.data.copy() for p in probe.parameters()]
 optim.Adam(probe, lr=1e-2).step()                            # grads of the penalised loss
@@ -222,7 +215,6 @@ L.show("weight decay written three ways",
        f"Adam step on the penalised loss  vs  Adam(weight_decay=2 wd):  max |difference| = {gap_opt:.1e}\n"
        f"AdamW(weight_decay={wd}) instead shrinks every weight by the factor (1 - lr * {wd}) per step.")
 assert gap_2wd < 1e-5 and gap_opt < 1e-5
-
 best = train("dot + bias + wd", lambda: md.models.DotProduct(n_users, n_items, N_FACTORS, y_range=Y_RANGE), wd=wd)
 
 pyplot = plt()
@@ -235,12 +227,10 @@ for label, colour, (m1, m2) in (("dot + bias", "tab:red", ("o", "s")), ("dot + b
 a1.axhline(mse_mean, color="grey", ls=":", label="predict the mean rating")
 a1.set(xlabel="epoch", ylabel="MSE", title="Train and validation MSE")
 a2.set(xlabel="epoch", ylabel="validation MSE", title=f"Validation MSE, zoomed: weight decay (AdamW, wd = {wd})")
-low = min(min(histories[k]["val"]) for k in ("dot + bias", "dot + bias + wd"))
-a2.set_ylim(low - 0.03, low + 0.25)
+low = min(min(histories[k]["val"]) for k in ("dot + bias", "dot + bias + wd")); a2.set_ylim(low - 0.03, low + 0.25)
 a3.plot(histories["dot + bias + wd"]["lrs"])
 a3.set(xlabel="step", ylabel="learning rate", title="The one-cycle learning rate")
-figures.legend(a1, fontsize=8); figures.legend(a2, fontsize=8)
-fig.tight_layout()
+figures.legend(a1, fontsize=8); figures.legend(a2, fontsize=8); fig.tight_layout()
 L.figure(fig, "weight_decay", "Without weight decay the training MSE keeps falling while the validation MSE stalls; weight decay "
          "keeps the training MSE higher and ends lower on validation (middle, zoomed). Right: the one-cycle schedule.")
 (tr0, va0), (tr1, va1) = ((histories[k]["train"][-1], histories[k]["val"][-1]) for k in ("dot + bias", "dot + bias + wd"))
@@ -259,8 +249,7 @@ L.claim("weight_decay", "Weight decay makes the factors memorise less: the train
 # %%
 counts = np.bincount(item[train_idx], minlength=n_items)
 mean_rating = np.bincount(item[train_idx], weights=rating[train_idx], minlength=n_items) / np.maximum(counts, 1)
-b_item = best.item_bias.W.numpy()[:, 0]
-Q = best.item_factors.W.numpy()
+b_item, Q = best.item_bias.W.numpy()[:, 0], best.item_factors.W.numpy()
 seen = np.flatnonzero(counts >= (3 if L.quick else 5))
 for which, key in (("LOWEST", b_item[seen]), ("HIGHEST", -b_item[seen])):
     L.show(f"movies with the {which} learned bias",
@@ -285,8 +274,7 @@ for g in np.unique(genre_of[popular]):
     ax.scatter(Z[rows_g, 0], Z[rows_g, 1], color=cmap(g % cmap.N), label=data["genre_names"][g], s=25)
 ax.set(xlabel=f"PC 1 ({ratio[0]:.0%} of the factors' variance)", ylabel=f"PC 2 ({ratio[1]:.0%})",
        title=f"Movie factors, PCA: the {len(popular)} most-rated movies (colour: first listed genre)")
-ax.margins(0.12)                                              # room for the titles at the edges
-figures.legend(ax, fontsize=7, title="genre")
+ax.margins(0.12); figures.legend(ax, fontsize=7, title="genre")   # margins: room for the titles at the edges
 short = [titles[i].replace("Synthetic Movie ", "#") for i in popular]
 dropped = figures.place_labels(ax, Z[popular, 0], Z[popular, 1], [t if len(t) < 26 else t[:24] + "..." for t in short], fontsize=7)
 L.figure(fig, "movie_map", "PCA of the learned movie factors of the most-rated movies, coloured by genre: the model "
@@ -298,12 +286,10 @@ L.figure(fig, "movie_map", "PCA of the learned movie factors of the most-rated m
 # the movies whose *taste profile* is closest, whatever their average rating.
 
 # %%
-anchor = int(popular[0])
-rare = np.setdiff1d(np.arange(n_items), seen)
+anchor, rare = int(popular[0]), np.setdiff1d(np.arange(n_items), seen)
 near = md.manifold.cosine_neighbours(Q, [anchor], k=8, exclude_ids=rare)[0]
 if synthetic:                       # the generator's own factors say whether the neighbours are real
-    Qp = planted["item_factors"]
-    Qp = Qp / np.linalg.norm(Qp, axis=1, keepdims=True)
+    Qp = planted["item_factors"] / np.linalg.norm(planted["item_factors"], axis=1, keepdims=True)
     L.show(f"movies nearest to {titles[anchor]!r} (cosine of the learned factors; of the planted ones)",
            "\n".join(f"{s:.2f}  ({Qp[j] @ Qp[anchor]:+.2f})  {titles[j]}" for j, s in near)
            + "\n(genre factors are drawn at random, so two different genres can share a taste profile)")
@@ -343,7 +329,6 @@ if synthetic:
 
 # %%
 train("neural", lambda: md.models.CollabNN(n_users, n_items, n_hidden=100, y_range=Y_RANGE), wd=wd)
-
 item_meta = data["genres"].astype(np.float32)                       # (n_items, G) multi-hot
 if users_meta is not None:
     columns = {k: list(users_meta[k]) for k in ("gender", "occupation", "age")}   # one row per user
@@ -357,10 +342,9 @@ else:
 meta = dict(user_meta=user_meta, item_meta=item_meta)
 widths = dict(n_user_meta=user_meta.shape[1], n_item_meta=item_meta.shape[1])
 train("neural + metadata", lambda: md.models.CollabNN(n_users, n_items, n_hidden=100, y_range=Y_RANGE, **widths), wd=wd, **meta)
-L.show("neural collaborative filtering",
-       f"embedding widths by the rule min(600, round(1.6 n^0.56)): users {n_users} -> {models['neural'].user_sz}, "
-       f"movies {n_items} -> {models['neural'].item_sz}\nmetadata: {user_meta.shape[1]} user columns "
-       f"(gender, occupation one-hot; age standardised), {item_meta.shape[1]} genre flags")
+L.show("neural collaborative filtering", f"embedding widths by the rule min(600, round(1.6 n^0.56)): users {n_users} "
+       f"-> {models['neural'].user_sz}, movies {n_items} -> {models['neural'].item_sz}\nmetadata: {user_meta.shape[1]} "
+       f"user columns (gender, occupation one-hot; age standardised), {item_meta.shape[1]} genre flags")
 
 # %% [markdown]
 # ## 9. The scoreboard
@@ -369,8 +353,7 @@ L.show("neural collaborative filtering",
 # them are held out for section 10, so expect slightly different numbers).
 
 # %%
-lines = [f"{results[k]:.3f}  {k}" for k in results]       # in training order: dot ... neural + metadata
-lines.append(f"{mse_mean:.3f}  predicting the mean rating")
+lines = [f"{results[k]:.3f}  {k}" for k in results] + [f"{mse_mean:.3f}  predicting the mean rating"]   # training order
 if synthetic:
     # the planted model itself: E[rating] = mean over the noise of clip(round(mu + b_u + b_i + p_u . q_i + noise))
     raw = (planted["global_mean"] + planted["user_bias"][user[val_idx]] + planted["item_bias"][item[val_idx]]
@@ -387,10 +370,9 @@ L.claim("biases", "Biases help: a movie liked by almost everybody (or nobody) ne
 
 # %% [markdown]
 # ## 10. Cold start: a user with no ratings
-# A new user has an embedding row that training never touched: factors near 0 (the tiny initial
-# values, shrunk further by weight decay) and bias 0.  So the model predicts sigmoid_range(b_i): the
-# movie bias around the *middle of the range* (2.75), not the typical rating -- worse than knowing
-# nothing.  The standard answers:
+# A new user has an embedding row that training never touched: factors near 0 (the tiny initial values, shrunk
+# further by weight decay) and bias 0.  So the model predicts sigmoid_range(b_i): the movie bias around the
+# *middle of the range* (2.75), not the typical rating -- worse than knowing nothing.  The standard answers:
 # * give the newcomer the **average user**, P[new] = mean(P[trained]) and the same for the bias
 #   (`with average_user(...)`): "how the typical user rates this movie";
 # * use what we know about them anyway: the **metadata** model with the average embedding still
@@ -406,11 +388,9 @@ with average_user(best, cold_users, trained_users), average_user(neural_meta, co
 L.show(f"cold start: MSE on the {len(cold_idx)} ratings of {len(cold_users)} held-out users",
        "\n".join(f"{v:.3f}  {k}" for k, v in cold.items())
        + f"\n(for comparison, known users: {results['dot + bias + wd']:.3f} with dot + bias + wd)")
-
 fig, ax = pyplot.subplots(figsize=(8, 3.5))
 ax.barh(list(cold), list(cold.values()), color=["grey", "tab:orange", "tab:blue", "tab:green"])
-ax.axvline(results["dot + bias + wd"], color="k", ls="--", label="known users (dot + bias + wd)")
-ax.invert_yaxis()
+ax.axvline(results["dot + bias + wd"], color="k", ls="--", label="known users (dot + bias + wd)"); ax.invert_yaxis()
 ax.set(xlabel="MSE on held-out users' ratings (lower is better)", title="Cold start: predicting for users with no ratings")
 figures.legend(ax, fontsize=8)
 L.figure(fig, "cold_start", "MSE on the ratings of users never seen in training, by cold-start strategy: an untouched embedding "

@@ -40,14 +40,12 @@ pyplot = plt()
 
 # %% [markdown]
 # ## 1. The digits
-# By default: generated digits (strokes drawn with NumPy, randomly rotated,
-# sheared, blurred), each then shifted by up to 4 pixels in each direction.  The
-# shift is the planted structure: a digit means the same wherever it sits, which
-# is exactly what a convolution (the same kernel at every position) assumes and
-# an MLP (one weight per pixel) has to learn position by position.
-# With `--data` the MNIST files: the 10,000 test digits split 80/20 with a fixed
-# seed (or, when the folder also holds the 60,000 training digits, as after
-# `--download`, train on those and validate on the 10,000).
+# By default: generated digits (strokes drawn with NumPy, randomly rotated, sheared, blurred), each then shifted
+# by up to 4 pixels in each direction.  The shift is the planted structure: a digit means the same wherever it
+# sits, which is exactly what a convolution (the same kernel at every position) assumes and an MLP (one weight
+# per pixel) has to learn position by position.
+# With `--data` the MNIST files: the 10,000 test digits split 80/20 with a fixed seed (or, when the folder also
+# holds the 60,000 training digits, as after `--download`, train on those and validate on the 10,000).
 
 # %%
 def shift_randomly(images, max_shift, rng):
@@ -79,8 +77,7 @@ def load_digits():
         if L.quick:                                                      # a quick run reads 3,000 of them
             keep = rng.permutation(len(labels))[:3000]
             images, labels = images[keep], labels[keep]
-    order = rng.permutation(len(labels))
-    n_val = len(labels) // 5
+    order, n_val = rng.permutation(len(labels)), len(labels) // 5
     val, train = order[:n_val], order[n_val:]
     return images[train], labels[train], images[val], labels[val], source
 
@@ -99,9 +96,8 @@ print(f"{source}: {len(y_train)} training / {len(y_val)} validation digits, x_tr
 #
 #     out[i, j] = sum_{u, v} image[i + u, j + v] * kernel[u, v]
 #
-# The top-edge kernel has -1 in its top row and +1 in its bottom row: it is large
-# where the pixels BELOW are brighter than those ABOVE, i.e. on the top edge of
-# every stroke, and negative on the bottom edges.
+# The top-edge kernel has -1 in its top row and +1 in its bottom row: it is large where the pixels BELOW are
+# brighter than those ABOVE, i.e. on the top edge of every stroke, and negative on the bottom edges.
 
 # %%
 top_edge = np.array([[-1, -1, -1],
@@ -131,7 +127,6 @@ L.show("one output pixel of the top-edge convolution",
 # The engine's conv2d computes exactly this (a cross-correlation: the kernel is not flipped).
 same = md.ops.conv2d(md.tensor(digit[None, None]), md.tensor(top_edge[None, None])).numpy()[0, 0]
 assert np.allclose(same, top, atol=1e-5)
-
 fig, axes = pyplot.subplots(1, 4, figsize=(15, 3.6), gridspec_kw=dict(wspace=0.5))
 edge_lim = max(np.abs(top).max(), np.abs(left).max())          # one colour scale for both edge maps
 for ax, img, title, cmap, lim in ((axes[0], digit, "one digit", "gray_r", None),
@@ -139,8 +134,7 @@ for ax, img, title, cmap, lim in ((axes[0], digit, "one digit", "gray_r", None),
                                   (axes[2], top, "image * top-edge kernel", "coolwarm", edge_lim),
                                   (axes[3], left, "image * left-edge kernel", "coolwarm", edge_lim)):
     im = ax.imshow(img, cmap=cmap, **(dict(vmin=0, vmax=1) if lim is None else dict(vmin=-lim, vmax=lim)))
-    ax.set_title(title)
-    ax.set_xticks([]); ax.set_yticks([])
+    ax.set_title(title); ax.set_xticks([]); ax.set_yticks([])
     if ax is not axes[2]:                                      # the two edge maps share the last colour bar
         fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03,
                      label={"gray_r": "ink", "coolwarm": "weight" if ax is axes[1] else "response"}[cmap])
@@ -173,13 +167,10 @@ L.claim("im2col", "A convolution is one matrix product: the kernel as a row time
         np.allclose(y_mat.reshape(2, 2), y_conv[0, 0]) and np.allclose(same, top, atol=1e-5),
         {"largest difference, im2col vs conv2d": float(np.abs(y_mat.reshape(2, 2) - y_conv[0, 0]).max()),
          "largest difference, conv2d vs by hand": float(np.abs(same - top).max())})
-L.show("im2col of a 4x4 image with a 3x3 kernel",
-       f"the image:\n{tiny[0, 0].astype(int)}\n\n"
-       f"cols = im2col(image): one column per output pixel (its 3x3 patch, read row by row)\n"
-       f"{cols.astype(int)}\n\n"
+L.show("im2col of a 4x4 image with a 3x3 kernel", f"the image:\n{tiny[0, 0].astype(int)}\n\n"
+       f"cols = im2col(image): one column per output pixel (its 3x3 patch, read row by row)\n{cols.astype(int)}\n\n"
        f"kernel as a row  {top_edge.reshape(-1).astype(int)}\n"
        f"row @ cols       {y_mat.ravel()}  -> reshaped to 2x2, equal to conv2d: {y_conv[0, 0].ravel()}")
-
 rows = ["  H   k   s   p   (H + 2p - k) // s + 1   conv2d output"]
 probe = md.tensor(np.zeros((1, 1, 28, 28)))
 for H, k, s, p in ((28, 3, 1, 0), (28, 3, 1, 1), (28, 3, 2, 1), (14, 3, 2, 1), (7, 3, 2, 1), (28, 5, 1, 0)):
@@ -209,8 +200,7 @@ for ax, t, title in ((axes[0], full, "stride 1, padding 1"), (axes[1], strided, 
                      (axes[2], pooled, "stride 1, then 2x2 max pool")):
     img = t.numpy()[0, 0]
     im = ax.imshow(img, cmap="coolwarm", vmin=-lim, vmax=lim)
-    ax.set_title(f"{title}\n{img.shape[0]}x{img.shape[1]}")
-    ax.set_xticks([]); ax.set_yticks([])
+    ax.set_title(f"{title}\n{img.shape[0]}x{img.shape[1]}"); ax.set_xticks([]); ax.set_yticks([])
 fig.colorbar(im, ax=axes, fraction=0.03, label="top-edge response")
 fig.suptitle("Top-edge map of the digit: full size, subsampled by stride, and max-pooled", y=1.04)
 L.figure(fig, "stride_vs_pool", "The top-edge map at 28x28, at stride 2 (14x14: every other output) and after 2x2 "
@@ -227,13 +217,11 @@ def receptive_fields(layers):
 
 
 plans = {"our CNN: three stride-2 convolutions": [("Conv2d 3x3, stride 2", 3, 2, 1)] * 3,
-         "with pooling: conv, pool, conv, pool": [("Conv2d 3x3", 3, 1, 1), ("MaxPool2d 2x2", 2, 2, 0),
-                                                  ("Conv2d 3x3", 3, 1, 1), ("MaxPool2d 2x2", 2, 2, 0)]}
+         "with pooling: conv, pool, conv, pool": [("Conv2d 3x3", 3, 1, 1), ("MaxPool2d 2x2", 2, 2, 0)] * 2}
 text = []
 for title, plan in plans.items():
-    text.append(title)
-    text += [f"  {n:<22} {s:>2}x{s:<2}  jump {j:>2}   receptive field {r:>2}x{r:<2}"
-             for n, s, j, r in receptive_fields(plan)]
+    text += [title] + [f"  {n:<22} {s:>2}x{s:<2}  jump {j:>2}   receptive field {r:>2}x{r:<2}"
+                       for n, s, j, r in receptive_fields(plan)]
 L.show("receptive field of each layer (28x28 input)", "\n".join(text) + "\n"
        "Stride multiplies the jump, so each later 3x3 kernel spans more of the digit: after three\n"
        "stride-2 layers one output sees 15x15 pixels, half the digit, at a quarter of the cost of\n"
@@ -249,14 +237,13 @@ L.show("receptive field of each layer (28x28 input)", "\n".join(text) + "\n"
 #
 #     x_hat = (x - mu_B) / sqrt(sigma2_B + eps),      y = gamma * x_hat + beta
 #
-# Every model: cross-entropy on the logits, Adam, batches of 32, the same epochs,
-# and a learning rate that decays along a half cosine from its peak to zero at
-# the end (big steps first, then settling):  lr_e = lr_max (1 + cos(pi e / E)) / 2.
-# The peaks come from a small search on the generated digits: the CNNs train
-# best at 1e-2, the MLP at 3e-3 (at 1e-2 it ends several points lower), so each
-# gets its own and the comparison is not rigged against the MLP.
-# `fit` switches to `model.eval()` for each validation pass, which turns dropout
-# off and makes batch norm use its running statistics.
+# Every model: cross-entropy on the logits, Adam, batches of 32, the same epochs, and a learning rate that decays
+# along a half cosine from its peak to zero at the end (big steps first, then settling):
+# lr_e = lr_max (1 + cos(pi e / E)) / 2.  The peaks come from a small search on the generated digits: the CNNs
+# train best at 1e-2, the MLP at 3e-3 (at 1e-2 it ends several points lower), so each gets its own and the
+# comparison is not rigged against the MLP.
+# `fit` switches to `model.eval()` for each validation pass, which turns dropout off and makes batch norm use
+# its running statistics.
 
 # %%
 widths = (16, 32, 64)
@@ -354,30 +341,24 @@ cnn_acc = max(histories[n]["val_accuracy"][-1] for n in ("CNN", "CNN + batch nor
 L.claim("cnn_beats_mlp", "On digits shifted around the image a small CNN makes far fewer mistakes than an MLP: one kernel "
         "slid everywhere finds a stroke wherever it is, while the MLP must learn every position anew.",
         1 - cnn_acc < 0.5 * (1 - mlp_acc), {"error rate, best CNN": 1 - cnn_acc, "error rate, MLP": 1 - mlp_acc})
-
 fig, (a1, a2) = pyplot.subplots(1, 2, figsize=(12, 4.4))
 ep = np.arange(1, epochs + 1)
 for k, (name, h) in enumerate(histories.items()):
     a1.plot(ep, h["loss"], label=name, **figures.style(k))
     a2.plot(ep, h["val_accuracy"], label=name, **figures.style(k))
-a1.set_xlabel("epoch"); a1.set_ylabel("training cross-entropy"); a1.set_yscale("log")
-a1.set_title("Training loss")
+a1.set_xlabel("epoch"); a1.set_ylabel("training cross-entropy"); a1.set_yscale("log"); a1.set_title("Training loss")
 a2.set_xlabel("epoch"); a2.set_ylabel("validation accuracy"); a2.set_title("Validation accuracy")
-for ax in (a1, a2):
-    ax.set_xticks(ep)
-fig.suptitle(f"MLP vs CNN on {len(y_train):,} digits")
-fig.tight_layout()
-for ax in (a1, a2):
-    figures.legend(ax, fontsize=8)
+a1.set_xticks(ep); a2.set_xticks(ep)
+fig.suptitle(f"MLP vs CNN on {len(y_train):,} digits"); fig.tight_layout()
+figures.legend(a1, fontsize=8); figures.legend(a2, fontsize=8)
 L.figure(fig, "learning_curves", "Training loss and validation accuracy per epoch of the four models: the CNNs end "
          "above the MLP; dropout slows the fit in a few epochs (it pays off once a model overfits).")
 
 # %% [markdown]
 # ## 6. What the CNN learned
-# The first layer's 16 kernels (3x3 each, on the raw pixels) are small edge and
-# blob detectors like the hand-made one of section 2 -- learned, not designed.
-# Its feature maps for one digit show each of them lighting up where its pattern
-# occurs; the second layer combines them into larger parts at half the resolution.
+# The first layer's 16 kernels (3x3 each, on the raw pixels) are small edge and blob detectors like the
+# hand-made one of section 2 -- learned, not designed.  Its feature maps for one digit show each of them
+# lighting up where its pattern occurs; the second layer combines them into larger parts at half the resolution.
 
 # %%
 model = models_built["CNN + batch norm"]
@@ -386,21 +367,18 @@ fig, axes = pyplot.subplots(2, 8, figsize=(11, 3.2))
 lim = np.abs(W1).max()                                          # one colour scale: kernels comparable
 for k, ax in enumerate(axes.ravel()):
     im = ax.imshow(W1[k], cmap="coolwarm", vmin=-lim, vmax=lim)
-    ax.set_title(f"filter {k}", fontsize=8)
-    ax.set_xticks([]); ax.set_yticks([])
+    ax.set_title(f"filter {k}", fontsize=8); ax.set_xticks([]); ax.set_yticks([])
 fig.colorbar(im, ax=axes, fraction=0.02, label="kernel weight")
 fig.suptitle("First-layer filters of the CNN + batch norm (red +, blue -)")
 L.figure(fig, "filters", "The 16 learned 3x3 kernels of the first convolution on one colour scale: edge and blob "
          "detectors, like the hand-made top-edge kernel, learned rather than designed.")
-
 model.eval()
 with md.no_grad():
     x_one = md.tensor(x_val[np.flatnonzero(y_val == 3)[:1]])
     maps1 = model[2](model[1](model[0](x_one))).numpy()[0]      # after conv, BN, ReLU: (16, 14, 14)
     maps2 = model[5](model[4](model[3](md.tensor(maps1[None])))).numpy()[0]      # (32, 7, 7)
 fig, axes = pyplot.subplots(3, 8, figsize=(12, 4.6))
-im0 = axes[0, 0].imshow(x_one.numpy()[0, 0], cmap="gray_r")
-axes[0, 0].set_title("input 28x28", fontsize=8)
+im0 = axes[0, 0].imshow(x_one.numpy()[0, 0], cmap="gray_r"); axes[0, 0].set_title("input 28x28", fontsize=8)
 top1, top2 = float(maps1.max()), float(maps2.max())             # one colour scale per layer (ReLU: from 0)
 for k in range(7):
     im1 = axes[0, k + 1].imshow(maps1[k], cmap="viridis", vmin=0, vmax=top1)
