@@ -286,7 +286,7 @@ class GradShapeError(ValueError):
 
 
 # ----------------------------------------------------------------------------- the walk
-def _topological_order(root: Tensor):
+def topological_order(root: Tensor):
     """Functions reachable from ``root``, each after every Function that consumes its output.
 
     Iterative post-order DFS (an explicit stack instead of recursion).
@@ -323,7 +323,7 @@ def run_backward(root: Tensor, grad, retain_graph: bool = False):
     # Gradients waiting for their producer, keyed by (producer, output index) rather
     # than by tensor: an intermediate may already be garbage once its consumers freed it.
     pending = {(id(root._ctx), root._out_index): grad}
-    for fn in _topological_order(root):
+    for fn in topological_order(root):
         gys = [pending.pop((id(fn), i), None) for i in range(len(fn.out_meta))]
         if all(g is None for g in gys):
             continue               # this branch does not reach the root

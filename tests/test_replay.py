@@ -14,7 +14,7 @@ import pytest
 
 import minidl as md
 from minidl import nn, ops
-from minidl.autograd import _topological_order
+from minidl.autograd import topological_order
 from minidl.fast.replay import ReplayStep, trace
 
 B, T, D, H = 3, 6, 4, 5
@@ -53,7 +53,7 @@ def _run(cell, x, state, replay, reverse=False, seed=1):
     R = md.tensor(np.random.default_rng(seed).standard_normal(ys.shape), dtype=ys.dtype)
     final = carry if isinstance(carry, tuple) else (carry,)
     loss = (ys * R).sum() + sum((c * c).sum() for c in final)
-    nodes = _topological_order(loss)
+    nodes = topological_order(loss)
     loss.backward()
     return ys.numpy(), [md.backend.asnumpy(t.grad) for t in _leaves(x, state, cell)], nodes
 
@@ -95,7 +95,7 @@ def test_the_layers_replay_and_match_the_fused_path_with_a_mask():
             (ys * ys).sum().backward()
             outs.append((ys.numpy(), layer.cell.W.grad.copy(), layer.cell.b.grad.copy()))
         y = readable(x, mask=mask)
-        assert any(isinstance(fn, ReplayStep) for fn in _topological_order(y.sum()))
+        assert any(isinstance(fn, ReplayStep) for fn in topological_order(y.sum()))
         for a, b in zip(*outs):
             np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
 
@@ -103,7 +103,7 @@ def test_the_layers_replay_and_match_the_fused_path_with_a_mask():
 def test_bidirectional_replays_both_directions():
     layer = nn.Bidirectional(nn.GRU(3, replay=True))
     y = layer(md.tensor(np.random.default_rng(3).standard_normal((2, 4, 2))))
-    n_replayed = sum(isinstance(fn, ReplayStep) for fn in _topological_order(y.sum()))
+    n_replayed = sum(isinstance(fn, ReplayStep) for fn in topological_order(y.sum()))
     assert n_replayed == 2 * (4 - 1)
 
 
@@ -126,7 +126,7 @@ def test_no_replay_without_grad_or_for_a_learners_own_step_function():
     with md.no_grad():
         ys_ng, _ = md.scan(cell, x, state, replay=True)
     ys, _ = md.scan(cell, x, state)                        # replay defaults to False
-    assert not any(isinstance(fn, ReplayStep) for fn in _topological_order(ys.sum()))
+    assert not any(isinstance(fn, ReplayStep) for fn in topological_order(ys.sum()))
     np.testing.assert_allclose(ys_ng.numpy(), ys.numpy(), rtol=1e-13)
 
 
@@ -189,7 +189,7 @@ def test_replay_step_gradcheck_inputs_state_and_parameters(backend_name, kind):
     def f(x, *state):
         ys, _ = md.scan(cell, x, tuple(state) if lstm else state[0], replay=True)
         if ys.requires_grad:                               # the backprop pass (the probes run under no_grad)
-            replayed.append(sum(isinstance(fn, ReplayStep) for fn in _topological_order(ys.sum())))
+            replayed.append(sum(isinstance(fn, ReplayStep) for fn in topological_order(ys.sum())))
         return ys
 
     rng = np.random.default_rng(4)
@@ -221,7 +221,7 @@ def _compare_with_loop(step, n_replayed):
                 lambda: _loop(lambda x_t, h: step(x_t, h, W), x, h0)):
         x.grad = W.grad = None
         ys = run()
-        replayed = sum(isinstance(fn, ReplayStep) for fn in _topological_order(ys.sum()))
+        replayed = sum(isinstance(fn, ReplayStep) for fn in topological_order(ys.sum()))
         (ys * R).sum().backward()
         results.append((ys.numpy(), x.grad.copy(), W.grad.copy(), replayed))
     (ys_r, gx_r, gW_r, n_r), (ys_l, gx_l, gW_l, _) = results

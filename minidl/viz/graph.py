@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import backend
-from ..autograd import Tensor, chain_rule
+from ..autograd import Tensor, chain_rule, topological_order
 
 
 @dataclass
@@ -86,29 +86,12 @@ def _walk(root: Tensor, max_nodes: int):
     return fns
 
 
-def _order(root, fns):
-    """Consumers before producers (reverse topological order), without recursion."""
-    by_id = {id(f): f for f in fns}
-    order, done, stack = [], set(), [(root._ctx, False)] if root._ctx is not None else []
-    while stack:
-        fn, expanded = stack.pop()
-        if expanded:
-            order.append(fn)
-            continue
-        if id(fn) in done:
-            continue
-        done.add(id(fn))
-        stack.append((fn, True))
-        stack.extend((by_id[id(t._ctx)], False) for t in fn.inputs if t._ctx is not None and id(t._ctx) not in done)
-    return order[::-1]
-
-
-def gradients(root: Tensor, fns) -> dict:
+def gradients(root: Tensor) -> dict:
     """{tensor key: dL/d tensor} for every tensor that requires grad, L = root (seeded with ones)."""
     xp = backend.xp_of(root.data)
     seed = xp.ones(root.shape, dtype=root.dtype)
     grads = {_tensor_key(root): seed}
-    for fn in _order(root, fns):
+    for fn in topological_order(root):             # the walk backward() takes, consumers first
         gys = [grads.get(("out", id(fn), i)) for i in range(len(fn.out_meta))]
         if all(g is None for g in gys):
             continue
@@ -142,7 +125,7 @@ def trace(root: Tensor, model=None, grads="auto", max_nodes: int = 400) -> Graph
     fns = _walk(root, max_nodes)
     names = {id(p): n for n, p in model.named_parameters()} if model is not None else {}
     want = grads is True or (grads == "auto" and _any_leaf_grad(root, fns))
-    norms = {k: _norm(g) for k, g in gradients(root, fns).items()} if want else {}
+    norms = {k: _norm(g) for k, g in gradients(root).items()} if want else {}
 
     nodes, edges, seen = {}, [], set()
 
